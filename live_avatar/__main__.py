@@ -1,0 +1,5 @@
+"""Allows `python -m live_avatar`."""
+
+from live_avatar.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Face detection, face-mesh landmarks and the crop geometry around them."""

@@ -1,0 +1,128 @@
+"""Mediapipe face mesh (478 points with irises) on video frames and on still portraits."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from live_avatar.face.crop import Box, crop_square
+
+NUM_LANDMARKS = 478
+
+
+def _mediapipe_solutions():
+    # Imported lazily: mediapipe is heavy and only some commands need it.
+    os.environ.setdefault("GLOG_minloglevel", "2")  # quiet its C++ start-up chatter
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import mediapipe as mp
+
+    return mp.solutions
+
+
+def _to_pixels(face_landmarks, width: int, height: int) -> np.ndarray:
+    points = np.array([(p.x, p.y, p.z) for p in face_landmarks.landmark], dtype=np.float32)
+    # mediapipe's z uses roughly the x scale, so it is scaled by the width too
+    points *= np.array([width, height, width], dtype=np.float32)
+    return points
+
+
+class FaceLandmarker:
+    """Face-mesh landmarks of one face per frame.
+
+    In video mode (`static_image=False`) mediapipe detects once and then tracks, re-detecting
+    when tracking is lost; in image mode every call detects.
+    """
+
+    def __init__(
+        self,
+        static_image: bool = False,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+    ):
+        self._mesh = _mediapipe_solutions().face_mesh.FaceMesh(
+            static_image_mode=static_image,
+            max_num_faces=1,
+            refine_landmarks=True,
+            min_detection_confidence=min_detection_confidence,
+            min_tracking_confidence=min_tracking_confidence,
+        )
+
+    def __call__(self, image: np.ndarray) -> np.ndarray | None:
+        """Landmarks of the face in `image` (HxWx3 uint8 RGB).
+
+        Returns (478, 3) float32 (x, y in pixels, z in pixels relative to the face centre),
+        or None when no face is found.
+        """
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"unexpected frame {image.shape} {image.dtype}, expected HxWx3 uint8")
+        result = self._mesh.process(np.ascontiguousarray(image))
+        if not result.multi_face_landmarks:
+            return None
+        height, width = image.shape[:2]
+        return _to_pixels(result.multi_face_landmarks[0], width, height)
+
+    def close(self) -> None:
+        if self._mesh is not None:
+            self._mesh.close()
+            self._mesh = None
+
+    def __enter__(self) -> FaceLandmarker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def detect_face_boxes(image: np.ndarray, min_confidence: float = 0.4) -> list[Box]:
+    """Face boxes in `image` (HxWx3 uint8 RGB), largest first, in pixels.
+
+    Tries mediapipe's full-range model (small faces in large pictures), then the
+    short-range one (close-ups).
+    """
+    height, width = image.shape[:2]
+    solutions = _mediapipe_solutions()
+    boxes: list[Box] = []
+    for model in (1, 0):
+        with solutions.face_detection.FaceDetection(
+            model_selection=model, min_detection_confidence=min_confidence
+        ) as detector:
+            result = detector.process(np.ascontiguousarray(image))
+        for detection in result.detections or []:
+            rel = detection.location_data.relative_bounding_box
+            boxes.append(
+                Box(
+                    x=rel.xmin * width,
+                    y=rel.ymin * height,
+                    w=rel.width * width,
+                    h=rel.height * height,
+                )
+            )
+        if boxes:
+            break
+    return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
+
+
+def find_portrait_landmarks(image: np.ndarray) -> np.ndarray | None:
+    """Landmarks of the main face of a still portrait of any size (HxWx3 uint8 RGB).
+
+    The face mesh's own detector misses small faces in large pictures, so the face is first
+    boxed by the full-range detector, the mesh runs on a square crop around it, and the points
+    are mapped back. Returns (478, 3) float32 in `image` pixels, or None.
+    """
+    candidates = [b.square(scale=2.2) for b in detect_face_boxes(image)]
+    height, width = image.shape[:2]
+    # the whole picture as a last resort (close-ups the detector rejects)
+    candidates.append(Box(0, 0, width, height).square(scale=1.0))
+    with FaceLandmarker(static_image=True, min_detection_confidence=0.3) as landmarker:
+        for box in candidates:
+            side = 512
+            crop = crop_square(image, box, side)
+            points = landmarker(crop)
+            if points is not None:
+                factor = box.w / side
+                points[:, 0] = points[:, 0] * factor + box.x
+                points[:, 1] = points[:, 1] * factor + box.y
+                points[:, 2] *= factor
+                return points
+    return None
