@@ -351,3 +351,30 @@ class VideoWriter:
             self.close()
         else:
             self.abort()
+
+
+def write_tone(path: str | Path, seconds: float, notes: tuple[float, ...] = (440.0, 554.4, 659.3)):
+    """Write a short music-like audio file (an arpeggio of sine `notes`, Hz) for demos and
+    tests; the format follows the suffix (.wav, .m4a, .mp3 ...). Returns the path."""
+    import av
+
+    path = Path(path)
+    total = int(seconds * AUDIO_RATE)
+    t = np.arange(total) / AUDIO_RATE
+    note = (t * 4).astype(int) % len(notes)  # four notes a second
+    wave = 0.3 * np.sin(2 * np.pi * np.asarray(notes)[note] * t) * np.minimum(1, (t * 4) % 1 * 20)
+    samples = np.ascontiguousarray(np.stack([wave, wave]).astype(np.float32))
+    codec = {".wav": "pcm_s16le", ".mp3": "libmp3lame"}.get(path.suffix.lower(), "aac")
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=AUDIO_RATE, layout="stereo")
+        resampler = av.AudioResampler(format=stream.codec_context.format, layout="stereo")
+        chunk = 1024
+        for start in range(0, total, chunk):
+            frame = av.AudioFrame.from_ndarray(
+                samples[:, start : start + chunk], format="fltp", layout="stereo"
+            )
+            frame.sample_rate, frame.pts = AUDIO_RATE, start
+            for out in resampler.resample(frame):
+                container.mux(stream.encode(out))
+        container.mux(stream.encode(None))
+    return path

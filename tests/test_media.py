@@ -1,0 +1,107 @@
+"""Video and audio files: probe, read, write mp4 with audio, PNG folders, safe finalising."""
+
+from __future__ import annotations
+
+import itertools
+
+import av
+import numpy as np
+import pytest
+
+from live_avatar.errors import InputFileError
+from live_avatar.media import VideoWriter, probe_video, read_frames, write_tone
+
+
+def _frames(count, height=37, width=51):
+    # odd sizes on purpose: H.264 yuv420p needs even ones
+    rng = np.random.default_rng(1)
+    return [rng.integers(0, 255, (height, width, 3), dtype=np.uint8) for _ in range(count)]
+
+
+def _audio_seconds(path) -> float:
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        return float(stream.duration * stream.time_base)
+
+
+def test_probe_and_read_real_video(driving_dir):
+    info = probe_video(driving_dir / "tpsmm_driving.mp4")
+    assert (info.fps, info.frame_count, info.width, info.height) == (25.0, 169, 410, 412)
+    assert info.has_audio
+    first = next(read_frames(driving_dir / "tpsmm_driving.mp4"))
+    assert first.shape == (412, 410, 3) and first.dtype == np.uint8
+
+
+def test_mp4_with_driving_audio_trimmed(driving_dir, tmp_path):
+    source = driving_dir / "lp_d18.mp4"
+    frames = list(itertools.islice(read_frames(source), 15))
+    out = tmp_path / "out.mp4"
+    with VideoWriter(out, 30, audio_from=source) as writer:
+        for frame in frames:
+            writer.write(frame[:-1, :-3])  # 479x477
+    info = probe_video(out)
+    assert (info.frame_count, info.fps, info.has_audio) == (15, 30.0, True)
+    assert (info.width, info.height) == (478, 480)  # padded to even
+    assert _audio_seconds(out) == pytest.approx(0.5, abs=0.03)
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_music_is_looped_to_the_video_length(tmp_path):
+    music = write_tone(tmp_path / "song.m4a", 0.4)
+    out = tmp_path / "looped.mp4"
+    with VideoWriter(out, 25, audio_file=music) as writer:
+        for frame in _frames(30):
+            writer.write(frame)
+    assert probe_video(out).frame_count == 30
+    assert _audio_seconds(out) == pytest.approx(1.2, abs=0.03)
+
+
+def test_no_audio_and_silent_driving(tmp_path):
+    out = tmp_path / "silent.mp4"
+    with VideoWriter(out, 10) as writer:
+        writer.write(_frames(1)[0])
+    assert not probe_video(out).has_audio
+
+
+def test_png_folder_is_lossless_and_reads_back_sorted(tmp_path):
+    frames = _frames(3)
+    with VideoWriter(tmp_path / "frames", 25) as writer:
+        for frame in frames:
+            writer.write(frame)
+    back = list(read_frames(tmp_path / "frames"))
+    assert len(back) == 3 and all(np.array_equal(a, b) for a, b in zip(frames, back, strict=True))
+    assert probe_video(tmp_path / "frames").frame_count == 3
+
+
+def test_error_leaves_no_file_and_ctrl_c_finalises(tmp_path):
+    out = tmp_path / "broken.mp4"
+    with pytest.raises(RuntimeError):
+        with VideoWriter(out, 25) as writer:
+            writer.write(_frames(1)[0])
+            raise RuntimeError("animator failed")
+    assert not out.exists() and not list(tmp_path.iterdir())
+    out = tmp_path / "interrupted.mp4"
+    with pytest.raises(KeyboardInterrupt):
+        with VideoWriter(out, 25) as writer:
+            for frame in _frames(4):
+                writer.write(frame)
+            raise KeyboardInterrupt
+    assert probe_video(out).frame_count == 4
+
+
+def test_bad_inputs(tmp_path):
+    with pytest.raises(InputFileError, match="not found"):
+        probe_video(tmp_path / "missing.mp4")
+    fake = tmp_path / "fake.mp4"
+    fake.write_text("hello")
+    with pytest.raises(InputFileError, match="cannot read .*fake.mp4 as a video"):
+        list(read_frames(fake))
+    with pytest.raises(InputFileError, match="unsupported output"):
+        VideoWriter(tmp_path / "out.gif", 25)
+    with pytest.raises(InputFileError, match="audio file not found"):
+        VideoWriter(tmp_path / "out.mp4", 25, audio_file=tmp_path / "none.mp3")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputFileError, match="no image files"):
+        probe_video(tmp_path / "empty")
+    with pytest.raises(ValueError, match="expected HxWx3 uint8"):
+        VideoWriter(tmp_path / "x.mp4", 25).write(np.zeros((4, 4), dtype=np.uint8))
