@@ -1,0 +1,152 @@
+"""Video-file output (H.264 mp4) with optional microphone audio (AAC) in sync; written to a
+temporary name by a background thread and renamed when complete."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from live_avatar.errors import InputFileError, UserError
+from live_avatar.sinks.base import Sink, check_frame
+from live_avatar.sinks.microphone import Microphone, MicrophoneError, silence
+
+# frames waiting for the encoder; a full queue slows the loop rather than dropping frames
+VIDEO_QUEUE = 8
+
+
+class VideoFileSink(Sink):
+    """Writes frames to `path` as they come; frame times follow the wall clock, so the
+    video plays at the real speed and stays in sync with the microphone (`audio=True`).
+
+    Without a usable microphone it records video only and says why in `notes`.
+    """
+
+    name = "file"
+
+    def __init__(
+        self, size: tuple[int, int], fps: float, path: str | Path, audio: bool = False, **_ignored
+    ):
+        super().__init__(size, fps)
+        self.path = Path(path)
+        if not self.path.parent.is_dir():
+            raise InputFileError(f"cannot write {self.path}: folder {self.path.parent} not found")
+        self._partial = self.path.with_name(f".{self.path.stem}.part{self.path.suffix}")
+        self._video: queue.Queue = queue.Queue(maxsize=VIDEO_QUEUE)
+        self._error: BaseException | None = None
+        self._closed = False
+        self.frames = 0
+        self._microphone = self._open_microphone() if audio else None
+        self._container, self._vstream, self._astream = self._open_container()
+        self._start = time.perf_counter()
+        self._thread = threading.Thread(target=self._run, name="video-writer", daemon=True)
+        self._thread.start()
+
+    def _open_microphone(self) -> Microphone | None:
+        try:
+            return Microphone()
+        except MicrophoneError as error:
+            self.notes.append(f"no microphone ({error}): recording video only")
+            return None
+
+    def _open_container(self):
+        import av
+
+        try:
+            container = av.open(str(self._partial), "w")
+        except OSError as error:
+            raise InputFileError(f"cannot write {self.path}: {error.strerror}") from error
+        vstream = container.add_stream("libx264", rate=Fraction(self.fps).limit_denominator(1001))
+        vstream.width, vstream.height = self.size
+        vstream.pix_fmt = "yuv420p"
+        vstream.options = {"preset": "veryfast", "crf": "20"}
+        astream = None
+        if self._microphone is not None:
+            astream = container.add_stream("aac", rate=self._microphone.samplerate, layout="mono")
+        return container, vstream, astream
+
+    def describe(self) -> str:
+        audio = f" + audio from '{self._microphone.device_name}'" if self._microphone else ""
+        return f"file {self.path}{audio}"
+
+    def write(self, frame: np.ndarray) -> None:
+        """Queue one frame (HxWx3 uint8 RGB of `size`), stamped with the current time."""
+        check_frame(frame, self.size)
+        if self._error is not None:
+            raise UserError(f"writing {self.path} failed: {self._error}")
+        if self._closed:
+            return
+        self._video.put((frame.copy(), time.perf_counter()))
+        self.frames += 1
+
+    def _run(self) -> None:
+        import av
+
+        next_pts, audio_pts = 0, None
+        try:
+            while True:
+                try:
+                    item = self._video.get(timeout=0.05)
+                except queue.Empty:
+                    item = ()
+                audio_pts = self._drain_audio(audio_pts)
+                if item is None:
+                    break
+                if item:
+                    image, stamp = item
+                    pts = max(round((stamp - self._start) * self.fps), next_pts)
+                    video_frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+                    video_frame.pts, next_pts = pts, pts + 1
+                    self._mux(self._vstream.encode(video_frame))
+            self._drain_audio(audio_pts)
+            for stream in (self._vstream, self._astream):
+                if stream is not None:
+                    self._mux(stream.encode(None))
+        except Exception as error:  # noqa: BLE001 - reported to the loop by write()/close()
+            self._error = error
+
+    def _drain_audio(self, pts: int | None) -> int | None:
+        """Encode the microphone blocks captured so far; returns the next audio pts."""
+        import av
+
+        if self._microphone is None:
+            return pts
+        rate = self._microphone.samplerate
+        while True:
+            try:
+                samples, start = self._microphone.blocks.get_nowait()
+            except queue.Empty:
+                return pts
+            if pts is None:
+                # the first block sets the audio's place against the video's clock
+                offset = round((start - self._start) * rate)
+                samples = np.concatenate([silence(offset), samples[max(-offset, 0) :]])
+                pts = 0
+            if len(samples) == 0:
+                continue
+            frame = av.AudioFrame.from_ndarray(samples[None, :], format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = rate, pts
+            pts += len(samples)
+            self._mux(self._astream.encode(frame))
+
+    def _mux(self, packets) -> None:
+        for packet in packets:
+            self._container.mux(packet)
+
+    def close(self) -> None:
+        """Stop the microphone, finish encoding and move the file into place; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._microphone is not None:
+            self._microphone.close()
+        self._video.put(None)
+        self._thread.join()
+        self._container.close()
+        if self._error is not None:
+            raise UserError(f"writing {self.path} failed: {self._error}")
+        self._partial.replace(self.path)
