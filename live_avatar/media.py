@@ -175,7 +175,8 @@ class VideoWriter:
     complete, so the target never holds a half-written video. A Ctrl-C inside the `with`
     block still finalises the frames written so far; any other error removes the
     temporary file. Audio: `audio_from` (a video whose audio is copied, trimmed to the
-    output's length) or `audio_file` (music, trimmed, or looped when `loop_audio`).
+    output's length) or `audio_file` (music, trimmed or looped to the output's length);
+    `loop_audio` None loops music but not a video's audio, True/False decides for both.
     """
 
     def __init__(
@@ -184,7 +185,7 @@ class VideoWriter:
         fps: float,
         audio_from: str | Path | None = None,
         audio_file: str | Path | None = None,
-        loop_audio: bool = True,
+        loop_audio: bool | None = None,
         crf: int = 18,
     ):
         self.path = Path(path)
@@ -199,8 +200,9 @@ class VideoWriter:
         self._audio_path, self._loop = None, loop_audio
         if audio_file is not None:
             self._audio_path = check_audio_file(audio_file)
+            self._loop = loop_audio is not False
         elif audio_from is not None and _has_audio(Path(audio_from)):
-            self._audio_path, self._loop = Path(audio_from), False
+            self._audio_path, self._loop = Path(audio_from), bool(loop_audio)
         self.crf = crf
         self.frames_written = 0
         self._tmp = self.path.with_name(f".{self.path.name}.partial")
