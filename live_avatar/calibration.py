@@ -84,6 +84,11 @@ class Calibrator:
         self.auto = False
         self.calibrated = True
 
+    def invalidate(self) -> None:
+        """The calibration no longer fits (the image was mirrored): the next face recalibrates."""
+        self.calibrated = False
+        self._best = math.inf
+
     @property
     def state(self) -> str:
         """'auto', 'manual' or 'none', for the HUD."""

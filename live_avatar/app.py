@@ -1,0 +1,566 @@
+"""The live loop: camera -> face tracker/crop -> animator -> compositor -> sinks, with the
+preview, hotkeys, calibration, avatar swapping and recording (orchestration and state only)."""
+
+from __future__ import annotations
+
+import signal
+import statistics
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from live_avatar import hotkeys
+from live_avatar.calibration import Calibrator
+from live_avatar.capture import FrameSource
+from live_avatar.config import LiveSettings
+from live_avatar.errors import NoFaceError, UserError
+from live_avatar.face.crop import crop_square, face_box_from_landmarks
+from live_avatar.hud import HudState, camera_panel, preview_image
+from live_avatar.sinks import Sink, open_sink, sink_kind
+from live_avatar.tracking import FaceTracker, landmarks_in_crop
+
+# side of the driving crop for animators that take any size
+DEFAULT_DRIVING_SIZE = 256
+# side of the avatar face crop kept for the overlay (and for animators that crop the avatar)
+AVATAR_FACE_SIZE = 256
+
+
+def say(message: str) -> None:
+    """One line for the user on stderr (stdout stays clean for piping)."""
+    print(f"live-avatar: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Avatar:
+    """A loaded portrait and its face."""
+
+    path: Path
+    image: np.ndarray  # HxWx3 uint8 RGB, the whole portrait
+    landmarks: np.ndarray  # (478, 3) float32 face-mesh points in `image` pixels
+    face: np.ndarray  # AVATAR_FACE_SIZE square uint8 RGB crop around the face
+
+
+def load_avatar_with_face(path: Path) -> Avatar:
+    """Load `path` and find its face; InputFileError / NoFaceError say what is wrong."""
+    from live_avatar.avatars import load_avatar
+    from live_avatar.face.landmarks import find_portrait_landmarks
+
+    image = load_avatar(path)
+    landmarks = find_portrait_landmarks(image)
+    if landmarks is None:
+        raise NoFaceError(f"no face found in avatar {path}: use a portrait with a visible face")
+    face = crop_square(image, face_box_from_landmarks(landmarks), AVATAR_FACE_SIZE)
+    return Avatar(Path(path), image, landmarks, face)
+
+
+class AvatarList:
+    """The avatars to choose from (--avatar files, then the avatars folder); each is loaded
+    once, in a background thread, so choosing one never stalls the loop for long."""
+
+    def __init__(self, files: list[str], folder: str | None):
+        self.files = [Path(f) for f in files]
+        self.folder = Path(folder) if folder else None
+        self.paths: list[Path] = []
+        self._cache: dict[Path, Avatar] = {}
+        self._pending: threading.Thread | None = None
+        self._ready: tuple[Path, Avatar | UserError] | None = None
+        self.reload()
+
+    def reload(self) -> None:
+        """Rescan: the explicit files (missing ones are an error) plus the folder's images."""
+        from live_avatar.avatars import list_avatars
+
+        found = [p for p in self.files]
+        if self.folder is not None and self.folder.is_dir():
+            found += [p for p in list_avatars(self.folder) if p not in found]
+        self.paths = found
+
+    def load(self, path: Path) -> Avatar:
+        """The avatar at `path`, loading it now if it is not cached."""
+        if path not in self._cache:
+            self._cache[path] = load_avatar_with_face(path)
+        return self._cache[path]
+
+    def request(self, path: Path) -> None:
+        """Start loading `path` in the background; `take_ready()` hands it over later."""
+        if self._pending is not None and self._pending.is_alive():
+            return  # one at a time; the user can press again
+        self._ready = None
+
+        def work() -> None:
+            try:
+                self._ready = (path, self.load(path))
+            except UserError as error:
+                self._ready = (path, error)
+
+        self._pending = threading.Thread(target=work, name="avatar-loader", daemon=True)
+        self._pending.start()
+
+    def take_ready(self) -> tuple[Path, Avatar | UserError] | None:
+        """The avatar (or the error) a `request` produced, once; None while loading."""
+        ready, self._ready = self._ready, None
+        return ready
+
+
+class LossFader:
+    """What to show when the face is lost: the last output for `hold` seconds, then a
+    cross-fade to the neutral avatar over `ease` seconds (never a distorted frame)."""
+
+    def __init__(self, hold: float, ease: float):
+        self.hold, self.ease = hold, ease
+        self.last: np.ndarray | None = None
+        self._lost_since: float | None = None
+
+    def found(self, output: np.ndarray) -> np.ndarray:
+        self.last, self._lost_since = output, None
+        return output
+
+    def lost(self, now: float, neutral: np.ndarray) -> np.ndarray:
+        if self.last is None or self.last.shape != neutral.shape:
+            return neutral
+        if self._lost_since is None:
+            self._lost_since = now
+        weight = min(max((now - self._lost_since - self.hold) / max(self.ease, 1e-6), 0.0), 1.0)
+        if weight <= 0:
+            return self.last
+        if weight >= 1:
+            return neutral
+        return cv2.addWeighted(self.last, 1 - weight, neutral, weight, 0)
+
+    def reset(self) -> None:
+        self.last, self._lost_since = None, None
+
+
+class Compositor:
+    """Puts the animated portrait (any aspect) into the 16:9 output frame, over a blurred
+    copy of the avatar (or a solid colour) instead of squashing it."""
+
+    def __init__(self, size: tuple[int, int], background: str = "blur"):
+        self.size = size
+        self.background = background
+        self._backdrop: np.ndarray | None = None
+
+    def set_avatar(self, neutral: np.ndarray) -> None:
+        """Prepare the backdrop from the avatar at rest (HxWx3 uint8 RGB)."""
+        width, height = self.size
+        if self.background.startswith("#") and len(self.background) == 7:
+            colour = tuple(int(self.background[i : i + 2], 16) for i in (1, 3, 5))
+            self._backdrop = np.full((height, width, 3), colour, dtype=np.uint8)
+            return
+        # cover the frame at 1/16 size, blur there (cheap), darken so the portrait stands out
+        small_w, small_h = max(width // 16, 1), max(height // 16, 1)
+        h, w = neutral.shape[:2]
+        scale = max(small_w / w, small_h / h)
+        cover = cv2.resize(neutral, (max(round(w * scale), small_w), max(round(h * scale), small_h)),
+                           interpolation=cv2.INTER_AREA)
+        y0, x0 = (cover.shape[0] - small_h) // 2, (cover.shape[1] - small_w) // 2
+        small = cv2.GaussianBlur(cover[y0 : y0 + small_h, x0 : x0 + small_w], (0, 0), 2.5)
+        self._backdrop = (cv2.resize(small, (width, height)) * 0.6).astype(np.uint8)
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        """image: HxWx3 uint8 RGB -> the output frame, height x width x 3 uint8 RGB."""
+        width, height = self.size
+        scale = min(width / image.shape[1], height / image.shape[0])
+        new_w, new_h = round(image.shape[1] * scale), round(image.shape[0] * scale)
+        fitted = cv2.resize(image, (new_w, new_h),
+                            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        if self._backdrop is None:
+            out = np.zeros((height, width, 3), dtype=np.uint8)
+        else:
+            out = self._backdrop.copy()
+        top, left = (height - new_h) // 2, (width - new_w) // 2
+        out[top : top + new_h, left : left + new_w] = fitted
+        return out
+
+
+class Stats:
+    """Output rate and end-to-end latency (capture timestamp -> frame handed to the sinks)."""
+
+    def __init__(self, window: int = 60):
+        self.latencies: list[float] = []  # seconds, every output frame from a new capture
+        self._times: deque[float] = deque(maxlen=window)
+        self._recent: deque[float] = deque(maxlen=window)
+        self.frames = 0
+        self.started = time.perf_counter()
+
+    def add(self, now: float, captured: float | None) -> None:
+        self.frames += 1
+        self._times.append(now)
+        if captured is not None:
+            latency = now - captured
+            self._recent.append(latency)
+            if len(self.latencies) < 100_000:  # bounded: a day-long run must not grow
+                self.latencies.append(latency)
+
+    @property
+    def fps(self) -> float:
+        if len(self._times) < 2:
+            return 0.0
+        return (len(self._times) - 1) / max(self._times[-1] - self._times[0], 1e-9)
+
+    @property
+    def latency_ms(self) -> float | None:
+        return statistics.median(self._recent) * 1000 if self._recent else None
+
+    def summary(self) -> str:
+        elapsed = time.perf_counter() - self.started
+        line = f"{self.frames} frames in {elapsed:.1f} s ({self.frames / max(elapsed, 1e-9):.1f} fps)"
+        if self.latencies:
+            ordered = sorted(self.latencies)
+            p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+            line += (f", latency median {statistics.median(ordered) * 1000:.0f} ms, "
+                     f"p95 {p95 * 1000:.0f} ms")
+        return line
+
+
+PREVIEW_TITLE = "live-avatar preview"
+
+
+def _backend_reason(name: str, settings) -> str:
+    """Why `name` was chosen, for the start-up line."""
+    if settings.backend != "auto":
+        return "chosen with --backend"
+    if name == "fomm":
+        return f"checkpoint {settings.checkpoint} found and a CUDA GPU is available"
+    if not Path(settings.checkpoint).is_file():
+        return (f"no FOMM checkpoint at {settings.checkpoint}; the embedded face-mesh animator "
+                "needs no weights")
+    return ("a FOMM checkpoint is there but no CUDA GPU: FOMM is too slow on the CPU for live "
+            "use (force it with --backend fomm)")
+
+
+class LiveApp:
+    """Runs the live loop. `run()` does everything; tests may call `open()`, `step()`,
+    `handle_key()` and `close()` themselves (the same paths the window's keys take)."""
+
+    def __init__(self, settings: LiveSettings):
+        self.settings = settings
+        self.mirror = settings.mirror  # flip the camera image
+        self.passthrough = False  # send the camera image instead of the avatar
+        self.overlay = False  # blend the avatar's face over the camera in the preview
+        self.show_help = False  # key table over the preview
+        self.running = False
+        self.calibrator = Calibrator(settings.calibration)
+        self.fader = LossFader(settings.tracking.hold_seconds, settings.tracking.ease_seconds)
+        self.compositor = Compositor(settings.output.size, settings.output.background)
+        self.stats = Stats()
+        self.handlers = {action: getattr(self, action) for action in hotkeys.ACTIONS}
+        self.sinks: list[Sink] = []
+        self.preview = None
+        self.recorder = None
+        self.source = self.tracker = self.animator = self.avatar = None
+        self.avatar_index = 0
+        self.neutral: np.ndarray | None = None
+        self.last_output: np.ndarray | None = None
+        self._view = None  # (camera image, Track) of the last frame, for the preview
+        self._meter: float | None = None
+        self._calibration = None  # (crop, landmarks) of the current neutral pose
+        self._calibrate_requested = False
+        self._camera_gap = False
+        self._used_record_path = False
+
+    # ---- set-up and tear-down -------------------------------------------------------------
+
+    def open(self) -> None:
+        """Load the first avatar, open the camera, the animator and the outputs."""
+        self.avatars = AvatarList(self.settings.avatars, self.settings.avatars_dir)
+        if not self.avatars.paths:
+            raise UserError(f"no avatar: pass --avatar IMAGE or put portraits in "
+                            f"{self.settings.avatars_dir}")
+        first = self.avatars.load(self.avatars.paths[0])
+        self.source = FrameSource(self.settings.capture)
+        self.tracker = FaceTracker(self.settings.tracking)
+        self.animator = self._create_animator()
+        self._set_avatar(first, 0)
+        self._open_outputs()
+        self.running = True
+
+    def _create_animator(self):
+        from live_avatar.animators import MotionOptions, choose_backend, create_animator
+
+        options = self.settings.animator
+        name = choose_backend(options.backend, options.checkpoint, options.device)
+        motion = MotionOptions(relative=options.relative, adapt_scale=options.adapt_scale)
+        if name == "fomm":
+            animator = create_animator(name, checkpoint=options.checkpoint, config=options.config,
+                                       device=options.device, fp16=options.fp16, motion=motion)
+        else:
+            animator = create_animator(name, motion=motion)
+        say(f"animator: {name} ({_backend_reason(name, options)})")
+        return animator
+
+    def _set_avatar(self, avatar: Avatar, index: int) -> None:
+        if self.animator.crops_avatar:
+            side = self.animator.driving_size or AVATAR_FACE_SIZE
+            box = face_box_from_landmarks(avatar.landmarks)
+            self.animator.set_avatar(crop_square(avatar.image, box, side))
+        else:
+            self.animator.set_avatar(avatar.image)
+        self.avatar, self.avatar_index = avatar, index
+        self.calibrator.set_avatar_landmarks(avatar.landmarks)
+        self.neutral = self.animator.neutral()
+        self.compositor.set_avatar(self.neutral)
+        self.fader.reset()
+        if self._calibration is not None:
+            self.animator.calibrate(*self._calibration)
+
+    def _open_outputs(self) -> None:
+        from live_avatar.errors import VirtualCameraError
+        from live_avatar.sinks.window import WindowSink
+
+        out = self.settings.output
+        for spec in out.outputs:
+            sink_kind(spec)  # an unknown output is an error before anything opens
+        for spec in out.outputs:
+            try:
+                sink = open_sink(spec, out.size, out.fps, vcam_device=out.vcam_device,
+                                 vcam_backend=out.vcam_backend, title="live-avatar output")
+            except VirtualCameraError as error:
+                say(f"{error} -- continuing without the virtual camera")
+                continue
+            self.sinks.append(sink)
+            say(f"output: {sink.describe()}")
+        if self.settings.preview:
+            try:
+                self.preview = WindowSink(out.size, out.fps, title=PREVIEW_TITLE)
+            except UserError as error:
+                say(f"no preview: {error}")
+        if out.record:
+            self.toggle_recording()
+        if not self.sinks and self.preview is None and self.recorder is None:
+            raise UserError("no output could be opened: use --output FILE.mp4 or none, or fix "
+                            "the virtual camera as said above")
+
+    def close(self) -> None:
+        """Finish the recording and every output, release the camera; idempotent."""
+        self.running = False
+        if self.recorder is not None:
+            self.toggle_recording()
+        for part in [*self.sinks, self.preview, self.source, self.tracker, self.animator]:
+            if part is None:
+                continue
+            try:
+                part.close()
+            except UserError as error:
+                say(str(error))
+        self.sinks, self.preview, self.source, self.tracker, self.animator = [], None, None, None, None
+
+    # ---- the loop -------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Open everything, loop until q / Esc / Ctrl-C / SIGTERM / --max-frames / end of a
+        file, then finalise the outputs. Returns the exit status."""
+        previous = self._catch_sigterm()
+        try:
+            self.open()
+            say("running: press h in the preview for the keys, q to quit" if self.preview
+                else "running: Ctrl-C to stop")
+            period = 1.0 / max(self.settings.output.fps, 1e-3)
+            while self.running:
+                started = time.perf_counter()
+                if not self.step():
+                    break
+                # pace the output to --fps; the next step then takes the newest frame
+                wait = started + period - time.perf_counter()
+                if wait > 0 and self.running:
+                    time.sleep(wait)
+        finally:
+            self.close()
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+            if self.stats.frames:
+                say(self.stats.summary())
+        return 0
+
+    def _catch_sigterm(self):
+        # SIGTERM ends the loop like q, so recordings are finalised (main thread only)
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def stop(signum, frame) -> None:
+            self.running = False
+
+        return signal.signal(signal.SIGTERM, stop)
+
+    def step(self) -> bool:
+        """Process the newest camera frame and send one output frame; False when done."""
+        self._swap_ready_avatar()
+        frame = self.source.next_frame(timeout=0.5)
+        if frame is None:
+            if self.source.finished:
+                return False
+            self._report_gap()
+            if self.last_output is not None:
+                self._emit(self.last_output, None)  # keep the outputs alive with the last frame
+            return self.running
+        if self._camera_gap:
+            self._camera_gap = False
+            say("camera is back")
+        self._emit(self.compositor(self._process(frame)), frame.timestamp)
+        limit = self.settings.max_frames
+        return self.running and not (limit and self.stats.frames >= limit)
+
+    def _report_gap(self) -> None:
+        if not self._camera_gap and self.source.lost:
+            self._camera_gap = True
+            say("the camera stopped sending frames: keeping the last frame and retrying "
+                "(check the cable)")
+
+    def _process(self, frame) -> np.ndarray:
+        """Camera frame -> the picture to send (animated avatar, camera, or a held frame)."""
+        image = np.ascontiguousarray(frame.image[:, ::-1]) if self.mirror else frame.image
+        track = self.tracker.update(image, frame.timestamp)
+        self._view = (image, track)
+        decision = self.calibrator.observe(track.landmarks, frame.timestamp)
+        self._meter = decision.alignment
+        if self.passthrough:
+            return image
+        if not track.found:
+            return self.fader.lost(frame.timestamp, self.neutral)
+        side = self.animator.driving_size or DEFAULT_DRIVING_SIZE
+        crop = crop_square(image, track.box, side)
+        points = landmarks_in_crop(track.landmarks, track.box, side)
+        if self._calibrate_requested or decision.calibrate:
+            self.animator.calibrate(crop, points)
+            self._calibration = (crop, points)
+            if self._calibrate_requested:
+                self._calibrate_requested = False
+                self.calibrator.manual()
+                say("calibrated on the current frame")
+        return self.fader.found(self.animator.animate(crop, points))
+
+    def _emit(self, output: np.ndarray, captured: float | None) -> None:
+        for sink in self.sinks:
+            sink.write(output)
+        if self.recorder is not None:
+            self.recorder.write(output)
+        self.stats.add(time.perf_counter(), captured)
+        self.last_output = output
+        if self.preview is not None or any(s.name == "window" for s in self.sinks):
+            self._show_preview(output)
+            self._poll_keys()
+
+    def _show_preview(self, output: np.ndarray) -> None:
+        if self.preview is None or self._view is None:
+            return
+        image, track = self._view
+        panel = camera_panel(image, track.box, track.landmarks,
+                             overlay=self.avatar.face if self.overlay else None,
+                             meter=self._meter if self.calibrator.auto else None)
+        self.preview.write(preview_image(panel, output, self._hud_state(track.found),
+                                         hotkeys.help_lines() if self.show_help else None))
+
+    def _hud_state(self, face: bool) -> HudState:
+        return HudState(
+            fps=self.stats.fps, latency_ms=self.stats.latency_ms,
+            calibration=self.calibrator.state,
+            avatar=f"{self.avatar_index + 1}/{len(self.avatars.paths)} {self.avatar.path.name}",
+            face=face, recording=self.recorder is not None, passthrough=self.passthrough,
+            mirror=self.mirror,
+        )
+
+    def _poll_keys(self) -> None:
+        from live_avatar.sinks.window import poll_key
+
+        self.handle_key(poll_key(1))
+        windows = [s for s in self.sinks if s.name == "window"]
+        if self.preview is not None:
+            windows.append(self.preview)
+        if any(window.closed for window in windows):
+            self.running = False  # the user closed a window: same as q
+
+    def handle_key(self, code: int) -> str | None:
+        """Run the action bound to key `code` (the preview's keys come through here)."""
+        return hotkeys.dispatch(code, self.handlers)
+
+    def _swap_ready_avatar(self) -> None:
+        ready = self.avatars.take_ready()
+        if ready is None:
+            return
+        path, result = ready
+        if isinstance(result, UserError):
+            say(f"{result} -- keeping {self.avatar.path.name}")
+            return
+        try:
+            self._set_avatar(result, self.avatars.paths.index(path))
+        except UserError as error:
+            say(f"{error} -- keeping {self.avatar.path.name}")
+            self._set_avatar(self.avatar, self.avatar_index)
+            return
+        say(f"avatar {self.avatar_index + 1}/{len(self.avatars.paths)}: {path.name}")
+
+    # ---- key actions (names as in hotkeys.KEYS) -------------------------------------------
+
+    def calibrate(self) -> None:
+        self._calibrate_requested = True  # done on the next frame with a face
+
+    def choose_avatar(self, number: int) -> None:
+        if not 1 <= number <= len(self.avatars.paths):
+            say(f"no avatar {number}: there are {len(self.avatars.paths)}")
+            return
+        self.avatars.request(self.avatars.paths[number - 1])
+
+    def next_avatar(self) -> None:
+        self.choose_avatar((self.avatar_index + 1) % len(self.avatars.paths) + 1)
+
+    def previous_avatar(self) -> None:
+        self.choose_avatar((self.avatar_index - 1) % len(self.avatars.paths) + 1)
+
+    def reload_avatars(self) -> None:
+        self.avatars.reload()
+        if self.avatar.path in self.avatars.paths:
+            self.avatar_index = self.avatars.paths.index(self.avatar.path)
+        say(f"{len(self.avatars.paths)} avatars")
+
+    def toggle_overlay(self) -> None:
+        self.overlay = not self.overlay
+
+    def toggle_mirror(self) -> None:
+        self.mirror = not self.mirror
+        # the face jumps to the other side and its calibration no longer fits
+        self.tracker.reset()
+        self.calibrator.invalidate()
+        self._calibration = None
+        say(f"mirror {'on' if self.mirror else 'off'}")
+
+    def toggle_passthrough(self) -> None:
+        self.passthrough = not self.passthrough
+        say(f"passthrough {'on' if self.passthrough else 'off'}")
+
+    def toggle_recording(self) -> None:
+        if self.recorder is not None:
+            recorder, self.recorder = self.recorder, None
+            try:
+                recorder.close()
+                say(f"recording saved: {recorder.path}")
+            except UserError as error:
+                say(str(error))
+            return
+        path = self._recording_path()
+        out = self.settings.output
+        self.recorder = open_sink(str(path), out.size, out.fps, audio=True)
+        for note in self.recorder.notes:
+            say(note)
+        say(f"recording to {self.recorder.describe().removeprefix('file ')}")
+
+    def _recording_path(self) -> Path:
+        out = self.settings.output
+        if out.record and not self._used_record_path:
+            self._used_record_path = True
+            return Path(out.record)
+        folder = Path(out.record).parent if out.record else Path(out.record_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"live-avatar-{datetime.now():%Y%m%d-%H%M%S}.mp4"
+
+    def toggle_help(self) -> None:
+        self.show_help = not self.show_help
+
+    def quit(self) -> None:
+        self.running = False
