@@ -168,6 +168,22 @@ def _audio_frames(path: Path, loop: bool) -> Iterator:
             return
 
 
+def check_output_path(path: str | Path) -> bool:
+    """Check that `path` can receive a video (.mp4 ...) or PNG frames (a folder: no suffix,
+    or an existing folder); returns True for a folder. InputFileError otherwise."""
+    path = Path(path)
+    if path.suffix and not path.is_dir():
+        if path.suffix.lower() not in VIDEO_SUFFIXES:
+            raise InputFileError(
+                f"unsupported output '{path}': use an .mp4 file or a folder for PNG frames"
+            )
+        return False
+    # a folder is replaced only when it holds nothing but frames from an earlier run
+    if path.is_dir() and any(not p.name.startswith("frame_") for p in path.iterdir()):
+        raise InputFileError(f"output folder {path} is not empty: choose a new folder or empty it")
+    return True
+
+
 class VideoWriter:
     """Writes RGB frames to an .mp4 (H.264 yuv420p + AAC) or to a folder of PNG frames.
 
@@ -192,11 +208,7 @@ class VideoWriter:
         if fps <= 0:
             raise ValueError(f"unexpected fps {fps}, expected > 0")
         self.fps = Fraction(fps).limit_denominator(1001)
-        self.is_folder = self.path.suffix == "" or self.path.is_dir()
-        if not self.is_folder and self.path.suffix.lower() not in VIDEO_SUFFIXES:
-            raise InputFileError(
-                f"unsupported output '{self.path}': use an .mp4 file or a folder for PNG frames"
-            )
+        self.is_folder = check_output_path(self.path)
         self._audio_path, self._loop = None, loop_audio
         if audio_file is not None:
             self._audio_path = check_audio_file(audio_file)
@@ -209,18 +221,7 @@ class VideoWriter:
         self._container = None
         self._size: tuple[int, int] | None = None
         self._closed = False
-        if self.is_folder:
-            self._check_folder_target()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-
-    def _check_folder_target(self) -> None:
-        # a folder is replaced only when it holds nothing but frames from an earlier run
-        if self.path.is_dir():
-            others = [p for p in self.path.iterdir() if not p.name.startswith("frame_")]
-            if others:
-                raise InputFileError(
-                    f"output folder {self.path} is not empty: choose a new folder or empty it"
-                )
 
     def write(self, frame: np.ndarray) -> None:
         """Append one frame: HxWx3 uint8 RGB, the same size as the first."""

@@ -106,8 +106,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from live_avatar.media import probe_video
-    from live_avatar.offline import AnimateOptions, OfflinePipeline
+    from live_avatar.offline import AnimateOptions, OfflinePipeline, check_inputs
 
     options = AnimateOptions(
         backend=args.backend,
@@ -123,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
         sequence=args.sequence,
         progress=sys.stderr.isatty(),
     )
-    probe_video(args.driving)  # a missing or broken driving video fails before the model loads
+    # a missing or broken file fails in a second, before the model loads
+    check_inputs(args.avatar, args.driving, args.output, args.audio)
     with OfflinePipeline(options) as pipeline:
         summary = pipeline.animate_to_file(
             args.avatar, args.driving, args.output, audio_file=args.audio, audio=not args.no_audio
