@@ -51,7 +51,8 @@ def open_virtual_camera(
                 width, height, fps, fmt=pyvirtualcam.PixelFormat.RGB, device=device, backend=name
             )
         except Exception as error:  # noqa: BLE001 - each backend fails its own way; all are reported
-            failures.append(f"{name}: {' '.join(str(error).split())}")
+            # pyvirtualcam's message already starts with "'name' backend: "
+            failures.append(" ".join(str(error).split()))
     tried = "; ".join(failures) or "no backend for this platform"
     raise VirtualCameraError(f"no virtual camera could be opened ({tried}); {platform_fix()}")
 
