@@ -1,15 +1,302 @@
-"""`live-avatar eval-motion` (not implemented yet)."""
+"""`live-avatar eval-motion`: how faithfully an animator follows a driving video (mouth, eyes,
+head roll and yaw correlations, identity at calibration, return to neutral)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
-from live_avatar.errors import UserError
+import numpy as np
+
+#: square side the driver's face crop and the generated face crop are measured at
+MEASURE_SIZE = 384
+#: frames the calibration pose is held after the clip before "return to neutral" is measured
+SETTLE_FRAMES = 30
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--avatar", action="append", default=[], help="portrait image")
+    parser.add_argument(
+        "--avatar",
+        action="append",
+        default=[],
+        required=True,
+        help="portrait image (repeat to evaluate several)",
+    )
+    parser.add_argument(
+        "--driving",
+        action="append",
+        default=[],
+        required=True,
+        help="driving video or folder of frames (repeat for several)",
+    )
+    parser.add_argument(
+        "--backend",
+        default="mesh",
+        choices=("mesh", "fomm"),
+        help="animator to evaluate (default: mesh)",
+    )
+    parser.add_argument("--checkpoint", help="FOMM checkpoint (fomm backend)")
+    parser.add_argument("--config", help="FOMM config YAML (fomm backend)")
+    parser.add_argument("--device", default="auto", help="cpu, cuda or auto (fomm backend)")
+    parser.add_argument(
+        "--max-frames", type=int, default=0, help="use at most N driving frames (default: all)"
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument(
+        "--strip",
+        metavar="FILE",
+        help="save a strip of driving / generated frames (PNG) to look at",
+    )
+
+
+@dataclass
+class Evaluation:
+    """The figures for one avatar and one driving video."""
+
+    avatar: str
+    driving: str
+    frames: int  # driving frames used
+    driver_faces: int  # frames where the driver's face was found
+    generated_faces: int  # generated frames where the face mesh found the avatar's face
+    channels: list = field(default_factory=list)  # motion_metrics.ChannelScore as dicts
+    identity_psnr: float = float("nan")  # output at the calibration frame vs the avatar, dB
+    return_psnr: float = float("nan")  # after holding the calibration pose again, dB
+    step_ms_median: float = float("nan")  # animator step time per frame
+    step_ms_p95: float = float("nan")
+
+    @property
+    def passed(self) -> bool:
+        channels_ok = all((not c["scored"]) or c["r"] >= c["target"] for c in self.channels)
+        return channels_ok and self.identity_psnr >= 40 and self.return_psnr >= 40
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UserError("'eval-motion' is not implemented yet")
+    from live_avatar.errors import UserError
+
+    if args.max_frames < 0:
+        raise UserError(f"--max-frames must be 0 (all) or a positive count, not {args.max_frames}")
+    results = []
+    for avatar in args.avatar:
+        for driving in args.driving:
+            result = evaluate(
+                avatar,
+                driving,
+                args.backend,
+                args.max_frames,
+                _backend_settings(args),
+                args.strip if len(results) == 0 else None,
+            )
+            print_evaluation(result)
+            results.append(result)
+    if len(results) > 1:
+        print_summary(results)
+    if args.json:
+        data = [asdict(r) | {"passed": r.passed} for r in results]
+        Path(args.json).write_text(json.dumps(data, indent=2, default=_json_number))
+    return 0
+
+
+def _json_number(value):
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _backend_settings(args: argparse.Namespace) -> dict:
+    settings = {}
+    for name in ("checkpoint", "config"):
+        if getattr(args, name):
+            settings[name] = getattr(args, name)
+    if args.backend == "fomm":
+        settings["device"] = args.device
+    return settings
+
+
+def _avatar_for(animator, image: np.ndarray) -> np.ndarray:
+    """The avatar as the animator wants it: whole portrait, or a square face crop (FOMM)."""
+    if not animator.crops_avatar:
+        return image
+    from live_avatar.errors import NoFaceError
+    from live_avatar.face.crop import crop_square, face_box_from_landmarks
+    from live_avatar.face.landmarks import find_portrait_landmarks
+
+    points = find_portrait_landmarks(image)
+    if points is None:
+        raise NoFaceError("no face found in the avatar: crop the picture tighter around the face")
+    return crop_square(image, face_box_from_landmarks(points), animator.driving_size or 256)
+
+
+def _driver_box(frame: np.ndarray):
+    """A fixed square crop box around the driver's face in the first frame."""
+    from live_avatar.errors import NoFaceError
+    from live_avatar.face.crop import face_box_from_landmarks
+    from live_avatar.face.landmarks import find_portrait_landmarks
+
+    points = find_portrait_landmarks(frame)
+    if points is None:
+        raise NoFaceError("no face found in the first driving frame")
+    return face_box_from_landmarks(points, scale=2.2)  # room for the head to move
+
+
+def evaluate(
+    avatar_path: str,
+    driving_path: str,
+    backend: str = "mesh",
+    max_frames: int = 0,
+    settings: dict | None = None,
+    strip_path: str | None = None,
+) -> Evaluation:
+    """Animate `avatar_path` with `driving_path` and measure how well the motion follows."""
+    from live_avatar.animators import create_animator
+    from live_avatar.avatars import load_avatar
+    from live_avatar.errors import NoFaceError
+    from live_avatar.face.crop import face_box_from_landmarks
+    from live_avatar.face.landmarks import FaceLandmarker, find_portrait_landmarks
+    from live_avatar.media import read_frames
+
+    animator = create_animator(backend, **(settings or {}))
+    try:
+        animator.set_avatar(_avatar_for(animator, load_avatar(avatar_path)))
+        neutral = animator.neutral()
+        rest = find_portrait_landmarks(neutral)
+        if rest is None:
+            raise NoFaceError(
+                f"{avatar_path}: the face mesh finds no face in the animator's avatar"
+            )
+        generated_box = face_box_from_landmarks(rest, scale=1.8)
+        with FaceLandmarker() as driver_mesh, FaceLandmarker() as generated_mesh:
+            run_ = _ClipRun(animator, neutral, generated_box, driver_mesh, generated_mesh)
+            frames = read_frames(driving_path)
+            for index, frame in enumerate(frames):
+                if max_frames and index >= max_frames:
+                    break
+                run_.step(frame)
+            if hasattr(frames, "close"):
+                frames.close()
+        result = run_.result(avatar_path, driving_path)
+        if strip_path:
+            _save_strip(run_.strip, strip_path)
+        return result
+    finally:
+        animator.close()
+
+
+class _ClipRun:
+    """Per-frame state of one evaluation: crop, animate, measure both faces."""
+
+    def __init__(self, animator, neutral, generated_box, driver_mesh, generated_mesh):
+        self.animator, self.neutral, self.generated_box = animator, neutral, generated_box
+        self.driver_mesh, self.generated_mesh = driver_mesh, generated_mesh
+        self.box = None
+        self.calibration = None  # (crop, landmarks) of the neutral pose
+        self.driving, self.generated, self.times, self.strip = [], [], [], []
+        self.frames = 0
+        self.identity_psnr = float("nan")
+
+    def step(self, frame: np.ndarray) -> None:
+        from live_avatar import motion_metrics as mm
+        from live_avatar.face.crop import crop_square
+
+        if self.box is None:
+            self.box = _driver_box(frame)
+        size = self.animator.driving_size or MEASURE_SIZE
+        crop = crop_square(frame, self.box, size)
+        points = self.driver_mesh(crop)
+        self.frames += 1
+        if points is None:
+            self.driving.append(mm.measure(None))
+            self.generated.append(mm.measure(None))
+            return
+        if self.calibration is None:
+            self.animator.calibrate(crop, points)
+            self.calibration = (crop, points)
+        start = time.perf_counter()
+        out = self.animator.animate(crop, points)
+        self.times.append(time.perf_counter() - start)
+        if len(self.times) == 1:
+            self.identity_psnr = mm.psnr(out, self.neutral)
+        face = crop_square(out, self.generated_box, MEASURE_SIZE)
+        self.driving.append(mm.measure(points))
+        self.generated.append(mm.measure(self.generated_mesh(face)))
+        if len(self.strip) < 8 and self.frames % 12 == 1:
+            self.strip.append((crop, face))
+
+    def result(self, avatar_path: str, driving_path: str) -> Evaluation:
+        from live_avatar import motion_metrics as mm
+        from live_avatar.errors import NoFaceError
+
+        if self.calibration is None:
+            raise NoFaceError(f"{driving_path}: no face found in any driving frame")
+        crop, points = self.calibration
+        for _ in range(SETTLE_FRAMES):  # the driver returns to the neutral pose and holds it
+            out = self.animator.animate(crop, points)
+        times = np.array(self.times) * 1e3
+        return Evaluation(
+            avatar=str(avatar_path),
+            driving=str(driving_path),
+            frames=self.frames,
+            driver_faces=sum(np.isfinite(m["mouth"]) for m in self.driving),
+            generated_faces=sum(np.isfinite(m["mouth"]) for m in self.generated),
+            channels=[asdict(s) for s in mm.score(self.driving, self.generated)],
+            identity_psnr=self.identity_psnr,
+            return_psnr=mm.psnr(out, self.neutral),
+            step_ms_median=float(np.median(times)),
+            step_ms_p95=float(np.percentile(times, 95)),
+        )
+
+
+def _save_strip(pairs, path: str) -> None:
+    import cv2
+
+    tiles = [np.vstack([cv2.resize(d, (256, 256)), cv2.resize(g, (256, 256))]) for d, g in pairs]
+    if tiles:
+        cv2.imwrite(str(path), cv2.cvtColor(np.hstack(tiles), cv2.COLOR_RGB2BGR))
+
+
+def _psnr_text(value: float) -> str:
+    return "identical" if value == float("inf") else f"{value:.1f} dB"
+
+
+def print_evaluation(result: Evaluation) -> None:
+    """One avatar x driving video: the channel table and the identity figures."""
+    print(
+        f"\n{Path(result.avatar).name}  x  {Path(result.driving).name}  ({result.frames} frames; "
+        f"face found in {result.driver_faces} driving, {result.generated_faces} generated)"
+    )
+    print(f"  {'channel':8} {'r':>7} {'target':>7} {'driver spread':>14}")
+    for c in result.channels:
+        r = f"{c['r']:.3f}" if c["scored"] else "-"
+        verdict = (
+            ("ok" if c["r"] >= c["target"] else "BELOW TARGET")
+            if c["scored"]
+            else "not scored: the driver barely moves"
+        )
+        print(f"  {c['name']:8} {r:>7} {c['target']:>7.2f} {c['driver_std']:>14.3f}  {verdict}")
+    print(f"  identity at calibration: {_psnr_text(result.identity_psnr)} (target 40 dB)")
+    print(
+        f"  return to neutral after the clip: {_psnr_text(result.return_psnr)} "
+        f"(calibration pose held {SETTLE_FRAMES} frames)"
+    )
+    print(
+        f"  animator step: median {result.step_ms_median:.1f} ms, p95 {result.step_ms_p95:.1f} ms"
+    )
+
+
+def print_summary(results: list[Evaluation]) -> None:
+    """Every pair in one table: r per channel ('-' = not scored), identity and return."""
+    print(
+        f"\n{'avatar':38} {'driving':30} {'mouth':>6} {'eyes':>6} {'roll':>6} {'yaw':>6} "
+        f"{'ident':>6} {'return':>6}"
+    )
+    for r in results:
+        cells = [f"{c['r']:.3f}" if c["scored"] else "-" for c in r.channels]
+        ident = "inf" if r.identity_psnr == float("inf") else f"{r.identity_psnr:.1f}"
+        back = "inf" if r.return_psnr == float("inf") else f"{r.return_psnr:.1f}"
+        print(
+            f"{Path(r.avatar).name[:38]:38} {Path(r.driving).name[:30]:30} "
+            + " ".join(f"{c:>6}" for c in cells)
+            + f" {ident:>6} {back:>6}"
+            + ("" if r.passed else "  below target")
+        )

@@ -1,0 +1,203 @@
+"""The embedded animator: face-mesh puppeteering of a whole portrait, no weights, real time on
+a CPU (`--backend mesh`)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from live_avatar.animators.base import Animator, MotionOptions
+from live_avatar.animators.mesh.eyes import EyeTransfer
+from live_avatar.animators.mesh.geometry import MotionTransfer
+from live_avatar.animators.mesh.mouth import MouthInterior, MouthTransfer
+from live_avatar.animators.mesh.topology import FACE_OVAL, anchor_points, mesh_triangles
+from live_avatar.animators.mesh.warp import MeshWarp
+from live_avatar.errors import NoFaceError
+from live_avatar.filters import OneEuroFilter
+
+log = logging.getLogger(__name__)
+
+NO_FACE_IN_AVATAR = (
+    "no face found in the avatar: crop the picture tighter around the face, or use --backend fomm"
+)
+
+
+@dataclass
+class MeshSettings:
+    """Settings of the mesh animator."""
+
+    max_side: int = 1280  # larger portraits are reduced to this longer side to stay real time
+    smoothing: bool = True  # One Euro filter on the driver's landmarks
+    min_cutoff: float = 1.5  # Hz: lower = steadier still face (One Euro)
+    beta: float = 4.0  # how fast the filter opens up with speed (face heights per second)
+    fps: float = 30.0  # assumed frame rate of the driving frames (filter timestamps)
+    grid_cells: int = 90  # warp grid cells along the face height (finer = sharper lids, slower)
+
+
+def create(
+    motion: MotionOptions | None = None, smoothing: bool = True, max_side: int = 1280, **ignored
+) -> MeshAnimator:
+    """The registry factory: settings other backends take (checkpoint, device...) are ignored."""
+    return MeshAnimator(motion, MeshSettings(max_side=max_side, smoothing=smoothing))
+
+
+class MeshAnimator(Animator):
+    """Moves the avatar's own face-mesh landmarks as the driver's move and warps the portrait."""
+
+    name = "mesh"
+    driving_size = None
+    crops_avatar = False
+
+    def __init__(self, motion: MotionOptions | None = None, settings: MeshSettings | None = None):
+        super().__init__(motion)
+        self.settings = settings or MeshSettings()
+        self._landmarker = None
+        self._avatar: np.ndarray | None = None
+        self._last: np.ndarray | None = None
+        self._calibrated = False
+
+    # --- avatar ---------------------------------------------------------------------------------
+    def set_avatar(self, image: np.ndarray) -> None:
+        """Find the face in the whole portrait (HxWx3 uint8 RGB) and build its warp mesh."""
+        from live_avatar.avatars import is_grayscale
+        from live_avatar.face.landmarks import find_portrait_landmarks
+
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(
+                f"unexpected avatar {image.shape} {image.dtype}, expected HxWx3 uint8 RGB"
+            )
+        image = self._working_size(image)
+        points = find_portrait_landmarks(image)
+        if points is None:
+            raise NoFaceError(NO_FACE_IN_AVATAR)
+        self._avatar = np.ascontiguousarray(image)
+        self._points = points.astype(np.float64)
+        height, width = image.shape[:2]
+        anchors, follow = anchor_points(self._points, width, height)
+        self._anchors = np.column_stack([anchors, np.full(len(anchors), self._ring_depth())])
+        self._follow = follow
+        vertices = np.concatenate([self._points[:, :2], anchors])
+        moving = np.concatenate([np.ones(len(self._points), bool), follow > 0])
+        face_height = float(np.ptp(self._points[list(FACE_OVAL), 1]))
+        step = int(np.clip(round(face_height / self.settings.grid_cells), 1, 8))
+        self._warp = MeshWarp(
+            vertices, mesh_triangles(self._points, anchors), moving, (height, width), step
+        )
+        self._transfer = MotionTransfer(self._points, self.motion.adapt_scale, face_height * 1.8)
+        self._mouth = MouthTransfer(self._points)
+        self._interior = MouthInterior(image, self._points, is_grayscale(image))
+        self._eyes = EyeTransfer(self._points)
+        self._last = None
+
+    def _working_size(self, image: np.ndarray) -> np.ndarray:
+        height, width = image.shape[:2]
+        longest = max(height, width)
+        if longest <= self.settings.max_side:
+            return image
+        factor = self.settings.max_side / longest
+        size = (round(width * factor), round(height * factor))
+        log.warning("avatar %dx%d reduced to %dx%d for real-time animation", width, height, *size)
+        return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+    def _ring_depth(self) -> float:
+        # the anchor rings turn like the face outline (hair and ears are about that deep)
+        return float(self._points[list(FACE_OVAL), 2].mean())
+
+    # --- driver ---------------------------------------------------------------------------------
+    def _driver_landmarks(self, driving: np.ndarray, landmarks: np.ndarray | None):
+        if landmarks is not None:
+            landmarks = np.asarray(landmarks, dtype=np.float64)
+            if landmarks.shape != (478, 3):
+                raise ValueError(f"unexpected landmarks {landmarks.shape}, expected (478, 3)")
+            return landmarks
+        if self._landmarker is None:
+            from live_avatar.face.landmarks import FaceLandmarker
+
+            self._landmarker = FaceLandmarker(static_image=False)
+        found = self._landmarker(driving)
+        return None if found is None else found.astype(np.float64)
+
+    def _check_ready(self) -> None:
+        if self._avatar is None:
+            raise RuntimeError("set_avatar() must be called before calibrate() or animate()")
+
+    def calibrate(self, driving: np.ndarray, landmarks: np.ndarray | None = None) -> None:
+        """Take the driver's face in `driving` (HxWx3 uint8 RGB) as the neutral pose."""
+        self._check_ready()
+        points = self._driver_landmarks(driving, landmarks)
+        if points is None:
+            raise NoFaceError(
+                "no face found in the calibration frame: face the camera and try again"
+            )
+        self._transfer.calibrate(points, float(max(driving.shape[:2])))
+        self._unit = max(float(np.ptp(points[list(FACE_OVAL), 1])), 1.0)
+        self._filter = OneEuroFilter(self.settings.min_cutoff, self.settings.beta, 1.0)
+        self._frame = 0
+        self._mouth.reset()
+        self._eyes.reset()
+        self._smooth(points)
+        self._last = None
+        self._calibrated = True
+
+    def _smooth(self, points: np.ndarray) -> np.ndarray:
+        """One Euro filter in face-height units, so its settings do not depend on crop size."""
+        if not self.settings.smoothing:
+            return points
+        self._frame += 1
+        return self._filter(points / self._unit, self._frame / self.settings.fps) * self._unit
+
+    # --- frames ---------------------------------------------------------------------------------
+    def animate(self, driving: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
+        """The portrait (working size, HxWx3 uint8 RGB) moved as the driver in `driving`."""
+        self._check_ready()
+        if not self._calibrated:
+            self.calibrate(driving, landmarks)
+        points = self._driver_landmarks(driving, landmarks)
+        if points is None:  # face lost for a moment: hold the last picture
+            return self.neutral() if self._last is None else self._last.copy()
+        target, anchors, opened = self.target_landmarks(self._smooth(points))
+        self._last = self.render(target, anchors, opened)
+        return self._last.copy()
+
+    def target_landmarks(self, driver: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Where the avatar's landmarks and anchors go for driver landmarks (478, 3):
+        ((478, 3) avatar pixels, (M, 2) anchor positions, mouth opening beyond the avatar's
+        rest in face-height units)."""
+        transfer = self._transfer
+        pose = transfer.pose(driver)
+        points = self._points + transfer.expression(pose)
+        opened = self._mouth.apply(points, self._mouth.driver_opening(pose.neutral))
+        self._eyes.apply(points, self._eyes.fractions(pose.neutral))
+        anchors = transfer.rigid(pose, self._anchors, self._follow)[:, :2]
+        return transfer.rigid(pose, points), anchors, opened
+
+    def render(self, target: np.ndarray, anchors: np.ndarray, opened: float) -> np.ndarray:
+        """The avatar warped so its landmarks sit at `target` ((478, 3)) and its anchors at
+        `anchors` ((M, 2)); HxWx3 uint8 RGB."""
+        displacement = np.concatenate(
+            [target[:, :2] - self._points[:, :2], anchors - self._anchors[:, :2]]
+        )
+        out = self._avatar.copy()
+        if np.abs(displacement).max() < 1e-3:  # at rest: exactly the avatar
+            return out
+        self._warp.apply(self._avatar, displacement, out)
+        self._interior.paint(out, target, opened)
+        return out
+
+    def neutral(self) -> np.ndarray:
+        """The avatar at rest (working size), HxWx3 uint8 RGB."""
+        self._check_ready()
+        return self._avatar.copy()
+
+    @property
+    def calibrated(self) -> bool:
+        return self._calibrated
+
+    def close(self) -> None:
+        """Release the landmark tracker; idempotent."""
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None

@@ -1,0 +1,78 @@
+"""The eyes: lids follow the driver's blinks relative to its own usual opening, irises follow
+its gaze along the eye."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from live_avatar.animators.mesh.topology import EYES, Eye
+
+# the driver's "usual open" eye is this percentile of its recent openings (blinks are brief)
+OPEN_PERCENTILE = 75
+HISTORY = 240  # frames of opening history kept per eye
+WIDEN_LIMIT = 1.2  # eyes may open this much wider than the avatar's rest
+CLOSE_AT = 0.3  # lids meet this far from the lower lid towards the upper one
+
+
+def _opening(xy: np.ndarray, eye: Eye) -> float:
+    upper, lower = eye.lid_pair
+    width = np.linalg.norm(xy[eye.outer] - xy[eye.inner])
+    return float(np.linalg.norm(xy[upper] - xy[lower]) / max(width, 1e-6))
+
+
+class EyeTransfer:
+    """Sets each avatar eye's opening to the driver's, as a fraction of each face's own open eye.
+
+    The avatar's eye is rebuilt from its rest shape: the lid and iris points keep their place
+    along the eye (plus the driver's gaze shift there) and their distance across the eye line
+    is scaled by the fraction, so the lids close over the iris instead of crossing it.
+    """
+
+    def __init__(self, avatar: np.ndarray):
+        """avatar: (478, 3) rest landmarks in pixels."""
+        self.rest = avatar[:, :2].astype(np.float64)
+        self.history = [deque(maxlen=HISTORY) for _ in EYES]
+
+    def reset(self) -> None:
+        for history in self.history:
+            history.clear()
+
+    def fractions(self, neutral_driver: np.ndarray) -> list[float]:
+        """Each driver eye's opening over its usual opening; neutral_driver: (478, 3)."""
+        out = []
+        for eye, history in zip(EYES, self.history, strict=True):
+            value = _opening(neutral_driver[:, :2], eye)
+            history.append(value)
+            usual = float(np.percentile(history, OPEN_PERCENTILE))
+            out.append(float(np.clip(value / max(usual, 1e-6), 0.0, WIDEN_LIMIT)))
+        return out
+
+    def apply(self, points: np.ndarray, fractions: list[float]) -> None:
+        """Reshape both eyes of `points` ((478, 3), avatar frame, in place)."""
+        for eye, fraction in zip(EYES, fractions, strict=True):
+            self._reshape(points, eye, fraction)
+
+    def _reshape(self, points: np.ndarray, eye: Eye, fraction: float) -> None:
+        rest = self.rest
+        along_rest = rest[eye.inner] - rest[eye.outer]
+        along_rest /= max(np.linalg.norm(along_rest), 1e-9)
+        across_rest = np.array([-along_rest[1], along_rest[0]])
+        idx = eye.points
+        height = (rest[idx] - rest[eye.outer]) @ across_rest  # rest distance from the eye line
+        upper, lower = eye.lid_pair
+        closed = (
+            height[list(idx).index(lower)] * (1 - CLOSE_AT)
+            + height[list(idx).index(upper)] * CLOSE_AT
+        )
+        new_height = closed + (height - closed) * fraction
+        # the moved eye line: where the transferred corners are now
+        origin = points[eye.outer, :2].copy()
+        along = points[eye.inner, :2] - origin
+        length = max(np.linalg.norm(along), 1e-9)
+        along /= length
+        across = np.array([-along[1], along[0]])
+        position = (points[idx, :2] - origin) @ along  # keeps the gaze shift along the eye
+        scale = length / max(np.linalg.norm(rest[eye.inner] - rest[eye.outer]), 1e-9)
+        points[idx, :2] = origin + np.outer(position, along) + np.outer(new_height * scale, across)

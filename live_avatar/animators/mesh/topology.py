@@ -1,0 +1,165 @@
+"""Face-mesh index sets (mediapipe's 478 points) and the mesh over landmarks, anchors and border."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# --- landmark index sets (mediapipe face mesh with irises) ---------------------------------
+#: closed outline of the face, forehead to chin
+FACE_OVAL = (
+    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+    152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+)  # fmt: skip
+#: points that move only with the head (forehead, temples, upper cheeks, nose, eye corners):
+#: the rigid pose is fitted on these so that speaking and blinking do not shake it
+STABLE = (
+    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+    151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 45, 275, 33, 133, 362, 263, 116, 345, 123, 352,
+)  # fmt: skip
+FOREHEAD_TOP, CHIN = 10, 152
+NOSE_TIP = 1
+RIGHT_CHEEK, LEFT_CHEEK = 234, 454  # image left / image right on a frontal face
+# lips: inner contour, corner to corner, upper then lower
+INNER_LIP_UPPER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
+INNER_LIP_LOWER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
+OUTER_LIP_UPPER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
+OUTER_LIP_LOWER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291)
+#: (upper, lower) inner-lip pairs whose gap is the mouth opening
+MOUTH_PAIRS = ((13, 14), (82, 87), (312, 317))
+#: the inner-lip polygon, going round once (the opened mouth's hole)
+MOUTH_HOLE = INNER_LIP_UPPER + tuple(reversed(INNER_LIP_LOWER[1:-1]))
+LOWER_LIP = tuple(sorted(set(INNER_LIP_LOWER[1:-1] + OUTER_LIP_LOWER[1:-1])))
+UPPER_LIP = tuple(sorted(set(INNER_LIP_UPPER + OUTER_LIP_UPPER)))
+
+
+class Eye:
+    """Index sets of one eye: corners, upper and lower lid contours, iris."""
+
+    def __init__(self, outer, inner, upper, lower, iris, lid_pair):
+        self.outer, self.inner = outer, inner  # corner indices
+        self.upper, self.lower = upper, lower  # lid contours without the corners
+        self.iris = iris  # centre first, then 4 points on the rim
+        self.lid_pair = lid_pair  # (upper, lower) at the middle: the eye's opening
+        self.points = np.array((outer, inner) + upper + lower + iris)
+
+
+RIGHT_EYE = Eye(
+    33, 133, (246, 161, 160, 159, 158, 157, 173), (7, 163, 144, 145, 153, 154, 155),
+    (468, 469, 470, 471, 472), (159, 145),
+)  # fmt: skip
+LEFT_EYE = Eye(
+    263, 362, (466, 388, 387, 386, 385, 384, 398), (249, 390, 373, 374, 380, 381, 382),
+    (473, 474, 475, 476, 477), (386, 374),
+)  # fmt: skip
+EYES = (RIGHT_EYE, LEFT_EYE)
+
+# --- anchors around the face -----------------------------------------------------------------
+#: (scale of the face oval about its centre, share of the head's rigid motion it follows):
+#: hair and ears move with the head, the far ring stays, and between them motion fades out
+ANCHOR_RINGS = ((1.25, 1.0), (1.6, 0.55), (2.1, 0.2), (2.7, 0.0))
+BORDER_POINTS_PER_SIDE = 8
+
+
+def anchor_points(landmarks: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rings of anchor points around the face in an image of width x height.
+
+    landmarks: (478, 2+) pixels. Returns (points (M, 2) float64, follow (M,) float64 share of
+    the rigid head motion each follows). Points outside the image are dropped; the image
+    border gets fixed points (follow 0) so the picture frame never moves.
+    """
+    oval = landmarks[list(FACE_OVAL), :2].astype(np.float64)
+    centre = oval.mean(axis=0)
+    points, follow = [], []
+    for scale, share in ANCHOR_RINGS:
+        ring = centre + (oval - centre) * scale
+        inside = (
+            (ring[:, 0] > 1)
+            & (ring[:, 0] < width - 2)
+            & (ring[:, 1] > 1)
+            & (ring[:, 1] < height - 2)
+        )
+        points.append(ring[inside])
+        follow.append(np.full(int(inside.sum()), share))
+    t = np.linspace(0.0, 1.0, BORDER_POINTS_PER_SIDE, endpoint=False)
+    right, bottom = width - 1.0, height - 1.0
+    border = np.concatenate(
+        [
+            np.stack([t * right, np.zeros_like(t)], 1),
+            np.stack([np.full_like(t, right), t * bottom], 1),
+            np.stack([right - t * right, np.full_like(t, bottom)], 1),
+            np.stack([np.zeros_like(t), bottom - t * bottom], 1),
+        ]
+    )
+    points.append(border)
+    follow.append(np.zeros(len(border)))
+    return np.concatenate(points), np.concatenate(follow)
+
+
+def delaunay(points: np.ndarray) -> np.ndarray:
+    """Delaunay triangles over `points` ((V, 2) pixels); returns (T, 3) int32 vertex indices.
+
+    Points that coincide with an earlier one are left out of the triangles (their neighbours
+    carry the motion there).
+    """
+    low = points.min(axis=0) - 10
+    high = points.max(axis=0) + 10
+    subdiv = cv2.Subdiv2D(
+        (int(low[0]), int(low[1]), int(high[0] - low[0]) + 1, int(high[1] - low[1]) + 1)
+    )
+    vertex_of = {}
+    for index, (x, y) in enumerate(points.astype(np.float32)):
+        key = (float(x), float(y))
+        if key not in vertex_of:
+            vertex_of[key] = index
+            subdiv.insert(key)
+    triangles = []
+    for x1, y1, x2, y2, x3, y3 in subdiv.getTriangleList():
+        keys = ((float(x1), float(y1)), (float(x2), float(y2)), (float(x3), float(y3)))
+        if all(k in vertex_of for k in keys):  # skips the virtual outer vertices
+            triangles.append([vertex_of[k] for k in keys])
+    return np.array(triangles, dtype=np.int32)
+
+
+def mesh_triangles(landmarks: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    """Triangles over the face landmarks ((478, 2+)) and anchors ((M, 2)): (T, 3) int32.
+
+    Triangulated with the mouth held open, so that triangles span the inner-lip gap rather
+    than cutting through a lip (which would smear the lower lip when the mouth opens).
+    """
+    xy = landmarks[:, :2].astype(np.float64).copy()
+    _, down, face_height = face_axes(xy)
+    xy += np.outer(jaw_weights(xy), down) * (0.12 * face_height)
+    return delaunay(np.concatenate([xy, anchors]))
+
+
+def jaw_weights(landmarks: np.ndarray) -> np.ndarray:
+    """How much each landmark follows the jaw when the mouth opens: (478,) float64 in [0, 1].
+
+    The lower lip and chin move fully, the upper lip not at all; the lower cheeks follow
+    partly, fading towards the jaw angles. landmarks: (478, 2+) pixels of a rest face.
+    """
+    xy = landmarks[:, :2].astype(np.float64)
+    right_axis, down_axis, face_height = face_axes(xy)
+    mouth = xy[[13, 14]].mean(axis=0)
+    face_width = np.linalg.norm(xy[LEFT_CHEEK] - xy[RIGHT_CHEEK])
+    across = (xy - mouth) @ right_axis
+    below = (xy - mouth) @ down_axis
+    lip_thickness = max(np.linalg.norm(xy[17] - xy[14]), 1e-6)
+    weights = np.clip(below / lip_thickness, 0, 1) * np.exp(-((across / (0.33 * face_width)) ** 2))
+    weights[list(UPPER_LIP)] = 0.0
+    weights[list(LOWER_LIP)] = 1.0
+    weights[[61, 291, 78, 308]] = 0.3  # the corners hinge
+    return weights
+
+
+def face_axes(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The face's own right and down unit vectors and its height (forehead top to chin).
+
+    xy: (478, 2) pixels. 'right' runs along the eye line from image-left to image-right eye.
+    """
+    right_axis = xy[LEFT_EYE.outer] - xy[RIGHT_EYE.outer]
+    right_axis = right_axis / max(np.linalg.norm(right_axis), 1e-9)
+    down_axis = np.array([-right_axis[1], right_axis[0]])
+    face_height = float(np.linalg.norm(xy[CHIN] - xy[FOREHEAD_TOP]))
+    return right_axis, down_axis, face_height
