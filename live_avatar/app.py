@@ -188,10 +188,13 @@ class Stats:
         self._times: deque[float] = deque(maxlen=window)
         self._recent: deque[float] = deque(maxlen=window)
         self.frames = 0
-        self.started = time.perf_counter()
+        self.started = self.last = time.perf_counter()
 
     def add(self, now: float, captured: float | None) -> None:
+        if self.frames == 0:
+            self.started = now  # rates count from the first frame, not from start-up
         self.frames += 1
+        self.last = now
         self._times.append(now)
         if captured is not None:
             latency = now - captured
@@ -210,8 +213,9 @@ class Stats:
         return statistics.median(self._recent) * 1000 if self._recent else None
 
     def summary(self) -> str:
-        elapsed = time.perf_counter() - self.started
-        line = f"{self.frames} frames in {elapsed:.1f} s ({self.frames / max(elapsed, 1e-9):.1f} fps)"
+        elapsed = self.last - self.started
+        rate = (self.frames - 1) / max(elapsed, 1e-9)
+        line = f"{self.frames} frames in {elapsed:.1f} s ({rate:.1f} fps)"
         if self.latencies:
             ordered = sorted(self.latencies)
             p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
@@ -455,7 +459,7 @@ class LiveApp:
                              overlay=self.avatar.face if self.overlay else None,
                              meter=self._meter if self.calibrator.auto else None)
         self.preview.write(preview_image(panel, output, self._hud_state(track.found),
-                                         hotkeys.help_lines() if self.show_help else None))
+                                         hotkeys.help_rows() if self.show_help else None))
 
     def _hud_state(self, face: bool) -> HudState:
         return HudState(

@@ -11,13 +11,16 @@ import numpy as np
 from live_avatar.config import CalibrationSettings
 from live_avatar.face.align import normalize_landmarks
 
-# a pose distance of this size reads as an alignment of 1/e (~37 %) on the meter
-METER_SCALE = 0.12
+# pose distances between a driver and a portrait (measured on the shared driving videos and
+# portraits) run from ~0.06 (same pose; the faces' own shapes differ) to ~0.22 (turned away)
+ALIGNED_DISTANCE = 0.06
+UNALIGNED_DISTANCE = 0.22
 
 
 def alignment(distance: float) -> float:
     """Pose distance (0 = same pose) -> alignment in [0, 1] for the meter (1 = aligned)."""
-    return float(math.exp(-max(distance, 0.0) / METER_SCALE))
+    value = (UNALIGNED_DISTANCE - distance) / (UNALIGNED_DISTANCE - ALIGNED_DISTANCE)
+    return float(min(max(value, 0.0), 1.0))
 
 
 @dataclass

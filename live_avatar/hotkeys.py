@@ -82,9 +82,9 @@ def _key_label(binding: Binding) -> str:
     return " / ".join(f"`{key}`" for key in binding.keys)
 
 
-def help_lines() -> list[str]:
-    """The key table as short lines for the on-screen help."""
-    return [f"{_key_label(b).replace('`', ''):>8}  {b.description}" for b in KEYS]
+def help_rows() -> list[tuple[str, str]]:
+    """The key table as (keys, description) rows for the on-screen help."""
+    return [(_key_label(b).replace("`", ""), b.description) for b in KEYS]
 
 
 def markdown_table() -> str:

@@ -104,26 +104,31 @@ def _draw_meter(panel: np.ndarray, value: float) -> None:
 
 
 def preview_image(
-    panel: np.ndarray, output: np.ndarray, state: HudState, help_lines: list[str] | None = None
+    panel: np.ndarray,
+    output: np.ndarray,
+    state: HudState,
+    help_rows: list[tuple[str, str]] | None = None,
 ) -> np.ndarray:
-    """Camera panel and output side by side with the HUD line below and, when `help_lines`
-    are given, the key help over it; returns HxWx3 uint8 RGB."""
+    """Camera panel and output side by side with the HUD line below and, when `help_rows`
+    ((keys, description) pairs) are given, the key help over it; returns HxWx3 uint8 RGB."""
     from live_avatar.compose import side_by_side
 
     top = side_by_side([panel, output], panel.shape[0])
     strip = np.full((HUD_HEIGHT, top.shape[1], 3), 20, dtype=np.uint8)
     cv2.putText(strip, hud_text(state), (8, HUD_HEIGHT - 7), FONT, 0.5, WHITE, 1, cv2.LINE_AA)
     image = np.concatenate([top, strip], axis=0)
-    if help_lines:
-        _draw_help(image, help_lines)
+    if help_rows:
+        _draw_help(image, help_rows)
     return image
 
 
-def _draw_help(image: np.ndarray, lines: list[str]) -> None:
+def _draw_help(image: np.ndarray, rows: list[tuple[str, str]]) -> None:
     step = 20
     x0, y0 = 20, 20
-    y1 = min(y0 + step * len(lines) + 16, image.shape[0] - 4)
+    y1 = min(y0 + step * len(rows) + 16, image.shape[0] - 4)
     region = image[y0:y1, x0 : image.shape[1] - 20]
     region[:] = (region * 0.25).astype(np.uint8)  # darken so the text reads on any image
-    for i, line in enumerate(lines):
-        cv2.putText(image, line, (x0 + 10, y0 + 22 + i * step), FONT, 0.5, WHITE, 1, cv2.LINE_AA)
+    for i, (keys, description) in enumerate(rows):
+        y = y0 + 22 + i * step
+        cv2.putText(image, keys, (x0 + 10, y), FONT, 0.5, GREEN, 1, cv2.LINE_AA)
+        cv2.putText(image, description, (x0 + 100, y), FONT, 0.5, WHITE, 1, cv2.LINE_AA)

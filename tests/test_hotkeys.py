@@ -52,8 +52,8 @@ def test_readme_key_table_matches_the_table():
 
 
 def test_help_lists_every_binding():
-    lines = hotkeys.help_lines()
-    assert len(lines) == len(KEYS) and any("quit" in line for line in lines)
+    rows = hotkeys.help_rows()
+    assert len(rows) == len(KEYS) and ("q / Esc", "quit") in rows
 
 
 @pytest.fixture
