@@ -65,6 +65,8 @@ def _open_video(path: Path):
 
 def probe_video(path: str | Path, folder_fps: float = DEFAULT_FOLDER_FPS) -> VideoInfo:
     """Frame rate, frame count, size and audio presence of a video file or a frame folder."""
+    import av
+
     path = Path(path)
     if path.is_dir():
         files = _frame_files(path)
@@ -77,8 +79,13 @@ def probe_video(path: str | Path, folder_fps: float = DEFAULT_FOLDER_FPS) -> Vid
         count = stream.frames
         if not count and stream.duration and stream.time_base:
             count = round(float(stream.duration * stream.time_base * rate))
-        if not count:  # some containers do not store it: count by demuxing (no decoding)
-            count = sum(1 for packet in container.demux(stream) if packet.size)
+        try:  # decode one frame: a file that opens may still not be a video
+            next(container.decode(stream), None)
+            if not count:  # some containers do not store it: count the packets
+                container.seek(0)
+                count = sum(1 for packet in container.demux(stream) if packet.size)
+        except av.FFmpegError as error:
+            raise _undecodable(path, error) from None
         return VideoInfo(
             float(rate),
             int(count),
@@ -95,12 +102,24 @@ def read_frames(path: str | Path) -> Iterator[np.ndarray]:
     if path.is_dir():
         yield from _read_folder(path)
         return
+    import av
+
     container = _open_video(path)
     with container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        for frame in container.decode(stream):
-            yield frame.to_ndarray(format="rgb24")
+        try:
+            for frame in container.decode(stream):
+                yield frame.to_ndarray(format="rgb24")
+        except av.FFmpegError as error:
+            raise _undecodable(path, error) from None
+
+
+def _undecodable(path: Path, error: Exception) -> InputFileError:
+    return InputFileError(
+        f"cannot read {path} as a video ({error.__class__.__name__}): "
+        "the file is damaged or is not a video"
+    )
 
 
 def _read_folder(folder: Path) -> Iterator[np.ndarray]:
