@@ -8,6 +8,7 @@ from torch import nn
 
 from live_avatar.animators.fomm.blocks import AntiAliasInterpolation2d, Hourglass
 from live_avatar.animators.fomm.blocks import kp2gaussian, make_coordinate_grid, warp
+from live_avatar.animators.fomm.motion import inverse_2x2
 
 
 def sparse_motions(kp_driving: dict, kp_source: dict, height: int, width: int) -> torch.Tensor:
@@ -20,7 +21,7 @@ def sparse_motions(kp_driving: dict, kp_source: dict, height: int, width: int) -
     identity = make_coordinate_grid(height, width, value).view(1, 1, height, width, 2)
     grid = identity - value.view(b, k, 1, 1, 2)
     if "jacobian" in kp_driving:
-        jacobian = torch.matmul(kp_source["jacobian"], torch.inverse(kp_driving["jacobian"]))
+        jacobian = torch.matmul(kp_source["jacobian"], inverse_2x2(kp_driving["jacobian"]))
         grid = torch.einsum("bkij,bkhwj->bkhwi", jacobian, grid)
     driving_to_source = grid + kp_source["value"].view(b, k, 1, 1, 2)
     return torch.cat([identity.expand(b, 1, height, width, 2), driving_to_source], dim=1)
@@ -64,8 +65,12 @@ class DenseMotionNetwork(nn.Module):
     def forward_small(self, source: torch.Tensor, kp_driving: dict, kp_source: dict) -> dict:
         """As forward, with the source already at the motion resolution (cached per avatar)."""
         b, c, h, w = source.shape
-        heat = self.heatmaps(kp_driving, kp_source, h, w)
-        motions = sparse_motions(kp_driving, kp_source, h, w)
+        # keypoint geometry in float32 even under fp16 autocast (jacobian inverses are touchy)
+        with torch.autocast(source.device.type, enabled=False):
+            kp_driving = {k: v.float() for k, v in kp_driving.items()}
+            kp_source = {k: v.float() for k, v in kp_source.items()}
+            heat = self.heatmaps(kp_driving, kp_source, h, w)
+            motions = sparse_motions(kp_driving, kp_source, h, w)
         slots = motions.shape[1]
         repeated = source.unsqueeze(1).expand(b, slots, c, h, w).reshape(b * slots, c, h, w)
         deformed = warp(repeated, motions.reshape(b * slots, h, w, 2)).view(b, slots, c, h, w)

@@ -6,6 +6,18 @@ import numpy as np
 import torch
 
 
+def inverse_2x2(m: torch.Tensor) -> torch.Tensor:
+    """Inverse of (..., 2, 2) matrices in closed form.
+
+    Same values as torch.inverse to float rounding, but elementwise only: no LAPACK call and
+    no error-check sync, so it runs inside CUDA graphs and under autocast-free fp32 maths.
+    """
+    a, b, c, d = m[..., 0, 0], m[..., 0, 1], m[..., 1, 0], m[..., 1, 1]
+    det = a * d - b * c
+    rows = torch.stack([torch.stack([d, -b], -1), torch.stack([-c, a], -1)], -2)
+    return rows / det[..., None, None]
+
+
 def hull_area(points: np.ndarray) -> float:
     """Area of the convex hull of points (N, 2), float64; 0.0 for degenerate sets.
 
@@ -42,7 +54,8 @@ def adapt_movement_scale(kp_source: dict, kp_driving_initial: dict) -> float:
 
 def normalize_kp(kp_source: dict, kp_driving: dict, kp_driving_initial: dict,
                  adapt_scale: bool = True, relative: bool = True,
-                 relative_jacobian: bool | None = None, scale: float | None = None) -> dict:
+                 relative_jacobian: bool | None = None,
+                 scale: float | torch.Tensor | None = None) -> dict:
     """Driving keypoints moved onto the source, as the original `normalize_kp`.
 
     Each kp dict: 'value' (B, K, 2) and optionally 'jacobian' (B, K, 2, 2). Relative:
@@ -61,6 +74,6 @@ def normalize_kp(kp_source: dict, kp_driving: dict, kp_driving_initial: dict,
     diff = (kp_driving["value"] - kp_driving_initial["value"]) * scale
     kp_new["value"] = diff + kp_source["value"]
     if relative_jacobian and "jacobian" in kp_driving:
-        change = torch.matmul(kp_driving["jacobian"], torch.inverse(kp_driving_initial["jacobian"]))
+        change = torch.matmul(kp_driving["jacobian"], inverse_2x2(kp_driving_initial["jacobian"]))
         kp_new["jacobian"] = torch.matmul(change, kp_source["jacobian"])
     return kp_new
