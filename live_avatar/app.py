@@ -543,13 +543,15 @@ class LiveApp:
             recorder, self.recorder = self.recorder, None
             try:
                 recorder.close()
-                say(f"recording saved: {recorder.path}")
+                say(f"recording saved: {recorder.path}" if recorder.frames
+                    else "recording stopped before any frame: nothing saved")
             except UserError as error:
                 say(str(error))
             return
         path = self._recording_path()
         out = self.settings.output
-        self.recorder = open_sink(str(path), out.size, out.fps, audio=True)
+        self.recorder = open_sink(str(path), out.size, out.fps, audio=True,
+                                  audio_device=out.audio_device)
         for note in self.recorder.notes:
             say(note)
         say(f"recording to {self.recorder.describe().removeprefix('file ')}")

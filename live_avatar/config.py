@@ -80,6 +80,7 @@ class OutputSettings:
     vcam_backend: str | None = None  # pyvirtualcam backend (v4l2loopback, obs, unitycapture)
     record: str | None = None  # record the output with microphone audio to this mp4
     record_dir: str = "recordings"  # where `r` puts recordings when --record is not given
+    audio_device: str | None = None  # microphone for recordings (name); None = system default
 
 
 @dataclass

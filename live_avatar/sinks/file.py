@@ -21,7 +21,8 @@ VIDEO_QUEUE = 8
 
 class VideoFileSink(Sink):
     """Writes frames to `path` as they come; frame times follow the wall clock, so the
-    video plays at the real speed and stays in sync with the microphone (`audio=True`).
+    video plays at the real speed and stays in sync with the microphone (`audio=True`;
+    `audio_device` picks one by name or index, default the system's input).
 
     Without a usable microphone it records video only and says why in `notes`.
     """
@@ -29,7 +30,13 @@ class VideoFileSink(Sink):
     name = "file"
 
     def __init__(
-        self, size: tuple[int, int], fps: float, path: str | Path, audio: bool = False, **_ignored
+        self,
+        size: tuple[int, int],
+        fps: float,
+        path: str | Path,
+        audio: bool = False,
+        audio_device: str | int | None = None,
+        **_ignored,
     ):
         super().__init__(size, fps)
         self.path = Path(path)
@@ -40,15 +47,15 @@ class VideoFileSink(Sink):
         self._error: BaseException | None = None
         self._closed = False
         self.frames = 0
-        self._microphone = self._open_microphone() if audio else None
+        self._microphone = self._open_microphone(audio_device) if audio else None
         self._container, self._vstream, self._astream = self._open_container()
         self._start = time.perf_counter()
         self._thread = threading.Thread(target=self._run, name="video-writer", daemon=True)
         self._thread.start()
 
-    def _open_microphone(self) -> Microphone | None:
+    def _open_microphone(self, device: str | int | None) -> Microphone | None:
         try:
-            return Microphone()
+            return Microphone(device=device)
         except MicrophoneError as error:
             self.notes.append(f"no microphone ({error}): recording video only")
             return None
@@ -149,4 +156,7 @@ class VideoFileSink(Sink):
         self._container.close()
         if self._error is not None:
             raise UserError(f"writing {self.path} failed: {self._error}")
+        if self.frames == 0:  # nothing was recorded: leave no empty file behind
+            self._partial.unlink(missing_ok=True)
+            return
         self._partial.replace(self.path)
