@@ -110,7 +110,9 @@ class OfflinePipeline:
         from live_avatar.face.landmarks import find_portrait_landmarks
 
         name = _avatar_name(item, index)
-        image = load_avatar(item) if isinstance(item, (str, os.PathLike)) else to_rgb_uint8(item, name)
+        image = (
+            load_avatar(item) if isinstance(item, (str, os.PathLike)) else to_rgb_uint8(item, name)
+        )
         cropping = self.options.crop and self.animator.crops_avatar
         landmarks = None
         if cropping or self.options.find_best_frame:
@@ -179,13 +181,20 @@ class OfflinePipeline:
             spool[index] = frame
         yield from spool
 
-    def frames(self, avatars: list[PreparedAvatar], clip: DrivingClip) -> Iterator[np.ndarray]:
-        """Composed output frames (HxWx3 uint8 RGB) in the chosen layout: one avatar, several
-        one after another (sequence), or several in a grid."""
-        layout = self.options.layout
+    def frames(
+        self,
+        avatars: list[PreparedAvatar],
+        clip: DrivingClip,
+        layout: str | None = None,
+        sequence: bool | None = None,
+    ) -> Iterator[np.ndarray]:
+        """Composed output frames (HxWx3 uint8 RGB) in `layout` (default: the options'): one
+        avatar, several one after another (`sequence`), or several in a grid."""
+        layout = layout or self.options.layout
+        sequence = self.options.sequence if sequence is None else sequence
         total = len(clip) * len(avatars)
         with progress_bar(total, "animating", self.options.progress) as bar:
-            if self.options.sequence or len(avatars) == 1:
+            if sequence or len(avatars) == 1:
                 size = None
                 for avatar in avatars:
                     for index, frame in enumerate(self.generated(avatar, clip, bar)):
