@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -61,8 +62,8 @@ def load_avatar_with_face(path: Path) -> Avatar:
 
 
 class AvatarList:
-    """The avatars to choose from (--avatar files, then the avatars folder); each is loaded
-    once, in a background thread, so choosing one never stalls the loop for long."""
+    """The avatars to choose from (--avatar files, then the avatars folder). Each is loaded
+    once; a swap is prepared in a background thread so the loop never stalls."""
 
     def __init__(self, files: list[str], folder: str | None):
         self.files = [Path(f) for f in files]
@@ -70,14 +71,14 @@ class AvatarList:
         self.paths: list[Path] = []
         self._cache: dict[Path, Avatar] = {}
         self._pending: threading.Thread | None = None
-        self._ready: tuple[Path, Avatar | UserError] | None = None
+        self._ready: tuple[Path, object] | None = None
         self.reload()
 
     def reload(self) -> None:
         """Rescan: the explicit files (missing ones are an error) plus the folder's images."""
         from live_avatar.avatars import list_avatars
 
-        found = [p for p in self.files]
+        found = list(self.files)
         if self.folder is not None and self.folder.is_dir():
             found += [p for p in list_avatars(self.folder) if p not in found]
         self.paths = found
@@ -88,25 +89,33 @@ class AvatarList:
             self._cache[path] = load_avatar_with_face(path)
         return self._cache[path]
 
-    def request(self, path: Path) -> None:
-        """Start loading `path` in the background; `take_ready()` hands it over later."""
+    def request(self, path: Path, prepare: Callable[[Avatar], object]) -> bool:
+        """Load `path` and run `prepare(avatar)` in the background; `take_ready()` hands over
+        (path, (avatar, prepared)) or (path, UserError) later. False while one is pending."""
         if self._pending is not None and self._pending.is_alive():
-            return  # one at a time; the user can press again
+            return False
         self._ready = None
 
         def work() -> None:
             try:
-                self._ready = (path, self.load(path))
+                avatar = self.load(path)
+                self._ready = (path, (avatar, prepare(avatar)))
             except UserError as error:
                 self._ready = (path, error)
 
         self._pending = threading.Thread(target=work, name="avatar-loader", daemon=True)
         self._pending.start()
+        return True
 
-    def take_ready(self) -> tuple[Path, Avatar | UserError] | None:
-        """The avatar (or the error) a `request` produced, once; None while loading."""
+    def take_ready(self) -> tuple[Path, object] | None:
+        """What a `request` produced, once; None while it is still working."""
         ready, self._ready = self._ready, None
         return ready
+
+    def wait(self) -> None:
+        """Wait for a pending request (before closing)."""
+        if self._pending is not None:
+            self._pending.join()
 
 
 class LossFader:
@@ -259,7 +268,8 @@ class LiveApp:
         self.sinks: list[Sink] = []
         self.preview = None
         self.recorder = None
-        self.source = self.tracker = self.animator = self.avatar = None
+        self.source = self.tracker = self.animator = self.avatar = self.avatars = None
+        self.backend = ""  # the animator's registry name, chosen in open()
         self.avatar_index = 0
         self.neutral: np.ndarray | None = None
         self.last_output: np.ndarray | None = None
@@ -281,39 +291,54 @@ class LiveApp:
         first = self.avatars.load(self.avatars.paths[0])
         self.source = FrameSource(self.settings.capture)
         self.tracker = FaceTracker(self.settings.tracking)
-        self.animator = self._create_animator()
-        self._set_avatar(first, 0)
+        from live_avatar.animators import choose_backend
+
+        options = self.settings.animator
+        self.backend = choose_backend(options.backend, options.checkpoint, options.device)
+        self._adopt(first, self._new_animator(first))
+        say(f"animator: {self.backend} ({_backend_reason(self.backend, options)})")
         self._open_outputs()
         self.running = True
 
-    def _create_animator(self):
-        from live_avatar.animators import MotionOptions, choose_backend, create_animator
+    def _new_animator(self, avatar: Avatar):
+        """A fresh animator holding `avatar` (built whole, so a swap can be prepared in the
+        background while the current one keeps animating)."""
+        from live_avatar.animators import MotionOptions, create_animator
 
         options = self.settings.animator
-        name = choose_backend(options.backend, options.checkpoint, options.device)
         motion = MotionOptions(relative=options.relative, adapt_scale=options.adapt_scale)
-        if name == "fomm":
-            animator = create_animator(name, checkpoint=options.checkpoint, config=options.config,
-                                       device=options.device, fp16=options.fp16, motion=motion)
+        if self.backend == "fomm":
+            animator = create_animator("fomm", checkpoint=options.checkpoint,
+                                       config=options.config, device=options.device,
+                                       fp16=options.fp16, motion=motion)
         else:
-            animator = create_animator(name, motion=motion)
-        say(f"animator: {name} ({_backend_reason(name, options)})")
+            animator = create_animator(self.backend, motion=motion)
+        try:
+            if animator.crops_avatar:
+                side = animator.driving_size or AVATAR_FACE_SIZE
+                box = face_box_from_landmarks(avatar.landmarks)
+                animator.set_avatar(crop_square(avatar.image, box, side))
+            else:
+                animator.set_avatar(avatar.image)
+        except BaseException:
+            animator.close()
+            raise
         return animator
 
-    def _set_avatar(self, avatar: Avatar, index: int) -> None:
-        if self.animator.crops_avatar:
-            side = self.animator.driving_size or AVATAR_FACE_SIZE
-            box = face_box_from_landmarks(avatar.landmarks)
-            self.animator.set_avatar(crop_square(avatar.image, box, side))
-        else:
-            self.animator.set_avatar(avatar.image)
-        self.avatar, self.avatar_index = avatar, index
+    def _adopt(self, avatar: Avatar, animator) -> None:
+        """Make `animator` (holding `avatar`) the current one; the old one is closed."""
+        previous, self.animator = self.animator, animator
+        self.avatar = avatar
+        paths = self.avatars.paths
+        self.avatar_index = paths.index(avatar.path) if avatar.path in paths else 0
         self.calibrator.set_avatar_landmarks(avatar.landmarks)
-        self.neutral = self.animator.neutral()
+        self.neutral = animator.neutral()
         self.compositor.set_avatar(self.neutral)
         self.fader.reset()
         if self._calibration is not None:
-            self.animator.calibrate(*self._calibration)
+            animator.calibrate(*self._calibration)  # keep the user's neutral pose
+        if previous is not None:
+            previous.close()
 
     def _open_outputs(self) -> None:
         from live_avatar.errors import VirtualCameraError
@@ -347,6 +372,11 @@ class LiveApp:
         self.running = False
         if self.recorder is not None:
             self.toggle_recording()
+        if self.avatars is not None:
+            self.avatars.wait()
+            ready = self.avatars.take_ready()
+            if ready is not None and not isinstance(ready[1], UserError):
+                ready[1][1].close()  # an animator prepared but never used
         for part in [*self.sinks, self.preview, self.source, self.tracker, self.animator]:
             if part is None:
                 continue
@@ -492,12 +522,7 @@ class LiveApp:
         if isinstance(result, UserError):
             say(f"{result} -- keeping {self.avatar.path.name}")
             return
-        try:
-            self._set_avatar(result, self.avatars.paths.index(path))
-        except UserError as error:
-            say(f"{error} -- keeping {self.avatar.path.name}")
-            self._set_avatar(self.avatar, self.avatar_index)
-            return
+        self._adopt(*result)
         say(f"avatar {self.avatar_index + 1}/{len(self.avatars.paths)}: {path.name}")
 
     # ---- key actions (names as in hotkeys.KEYS) -------------------------------------------
@@ -509,7 +534,8 @@ class LiveApp:
         if not 1 <= number <= len(self.avatars.paths):
             say(f"no avatar {number}: there are {len(self.avatars.paths)}")
             return
-        self.avatars.request(self.avatars.paths[number - 1])
+        if not self.avatars.request(self.avatars.paths[number - 1], self._new_animator):
+            say("still loading the previous avatar: press again in a moment")
 
     def next_avatar(self) -> None:
         self.choose_avatar((self.avatar_index + 1) % len(self.avatars.paths) + 1)

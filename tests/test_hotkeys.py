@@ -78,11 +78,12 @@ def _steps(app, n=3):
         assert app.step()
 
 
-def _step_until(app, condition, limit=150):
-    for _ in range(limit):
-        app.step()
+def _step_until(app, condition, limit=150) -> int:
+    """Step the loop until `condition()`; returns how many frames that took."""
+    for steps in range(1, limit + 1):
+        assert app.step()
         if condition():
-            return
+            return steps
     raise AssertionError("the loop never got there")
 
 
@@ -93,7 +94,8 @@ def test_actions_on_the_running_loop(app, portraits_dir, tmp_path):
     assert app.calibrator.calibrated and app.calibrator.auto  # automatic calibration
 
     assert app.handle_key(ord("2")) == "choose_avatar"
-    _step_until(app, lambda: app.avatar_index == 1)  # the loop kept running while loading
+    # the avatar is prepared in the background: the loop keeps sending frames meanwhile
+    assert _step_until(app, lambda: app.avatar_index == 1) > 1
     assert app.avatar.path.name == names[1]
     app.handle_key(ord("d"))  # next wraps around
     _step_until(app, lambda: app.avatar_index == 0)
