@@ -283,21 +283,22 @@ class LiveApp:
     # ---- set-up and tear-down -------------------------------------------------------------
 
     def open(self) -> None:
-        """Load the first avatar, open the camera, the animator and the outputs."""
+        """Load the first avatar and the animator, open the outputs, then the camera (last, so
+        a video file does not play on while the models load)."""
+        from live_avatar.animators import choose_backend
+
         self.avatars = AvatarList(self.settings.avatars, self.settings.avatars_dir)
         if not self.avatars.paths:
             raise UserError(f"no avatar: pass --avatar IMAGE or put portraits in "
                             f"{self.settings.avatars_dir}")
         first = self.avatars.load(self.avatars.paths[0])
-        self.source = FrameSource(self.settings.capture)
-        self.tracker = FaceTracker(self.settings.tracking)
-        from live_avatar.animators import choose_backend
-
         options = self.settings.animator
         self.backend = choose_backend(options.backend, options.checkpoint, options.device)
         self._adopt(first, self._new_animator(first))
         say(f"animator: {self.backend} ({_backend_reason(self.backend, options)})")
+        self.tracker = FaceTracker(self.settings.tracking)
         self._open_outputs()
+        self.source = FrameSource(self.settings.capture)
         self.running = True
 
     def _new_animator(self, avatar: Avatar):

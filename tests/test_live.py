@@ -153,3 +153,32 @@ def test_settings_yaml_and_bad_sizes(tmp_path):
         load_settings(path)
     with pytest.raises(UserError, match="WIDTHxHEIGHT"):
         parse_size("big")
+
+
+def test_fomm_backend_runs_the_same_loop(webcam_clip, mona, fixture_a, tmp_path, capsys):
+    pytest.importorskip("live_avatar.animators.fomm.animator")
+    out = tmp_path / "fomm.mp4"
+    status = main(["--camera", str(webcam_clip), "--loop", "--avatar", str(mona),
+                   "--avatars-dir", str(tmp_path), "--backend", "fomm", "--device", "cpu",
+                   "--checkpoint", str(fixture_a / "checkpoint.pth.tar"),
+                   "--config", str(fixture_a / "config.yaml"), "--output", str(out),
+                   "--output-size", "320x180", "--no-preview", "--max-frames", "3"])
+    assert status == 0
+    assert "animator: fomm (chosen with --backend)" in capsys.readouterr().err
+    frames = read_video(out)
+    assert len(frames) == 3 and frames[0].shape == (180, 320, 3)
+    # FOMM's square 256 output sits in the middle of the 16:9 frame
+    assert frames[0][:, 100:220].mean() > 20
+
+
+def test_missing_checkpoint_is_one_line(webcam_clip, mona, tmp_path, capsys):
+    status = main(["--camera", str(webcam_clip), "--avatar", str(mona), "--backend", "fomm",
+                   "--checkpoint", str(tmp_path / "none.pth.tar"), "--output", "none",
+                   "--no-preview", "--avatars-dir", str(tmp_path)])
+    assert status == 2
+    assert "none.pth.tar" in capsys.readouterr().err
+
+
+def test_list_cameras(capsys):
+    assert main(["--list-cameras"]) == 0
+    assert capsys.readouterr().out.strip()
