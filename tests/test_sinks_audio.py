@@ -3,7 +3,6 @@ in sync after SIGTERM or Ctrl-C; a missing microphone gives a video-only file an
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
