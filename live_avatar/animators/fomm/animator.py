@@ -33,11 +33,12 @@ class FommAnimator(Animator):
     crops_avatar = True
 
     def __init__(self, engine: FommEngine, size: int, motion: MotionOptions | None = None,
-                 description: str = "fomm"):
+                 description: str = "fomm", random_weights: bool = False):
         super().__init__(motion)
         self.engine = engine
         self.driving_size = size
         self.description = description  # one line: config, weights and device
+        self.random_weights = random_weights  # True: untrained networks, for speed tests only
         self._state: SourceState | None = None
         self._kp_initial: dict | None = None
         self._scale: torch.Tensor | None = None
@@ -151,6 +152,4 @@ def create(checkpoint: str | Path = DEFAULT_CHECKPOINT, config: str | Path = DEF
     engine = FommEngine(generator, kp_detector, torch_device, options)
     precision = "fp16" if engine.use_fp16 else "fp32"
     description = f"fomm {Path(config).stem}, {weights}, {torch_device} {precision}"
-    animator = FommAnimator(engine, frame_size(params), motion, description)
-    animator.random_weights = random_weights
-    return animator
+    return FommAnimator(engine, frame_size(params), motion, description, random_weights)

@@ -1,0 +1,143 @@
+"""The per-frame engine and the FOMM animator: cached == uncached, fast == plain, contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from live_avatar.animators import MotionOptions, create_animator
+from live_avatar.animators.fomm.blocks import UpBlock2d
+from live_avatar.animators.fomm.engine import EngineOptions, FommEngine
+from live_avatar.animators.fomm.fast import SubpixelUpBlock, optimize
+from live_avatar.animators.fomm.model import build_networks
+from live_avatar.animators.fomm.motion import normalize_kp
+from live_avatar.errors import CheckpointError
+
+REPO = Path(__file__).resolve().parent.parent
+AVATARS = REPO / "avatars"
+
+
+def _rgb(name: str, size: int = 256) -> np.ndarray:
+    image = cv2.cvtColor(cv2.imread(str(AVATARS / name)), cv2.COLOR_BGR2RGB)
+    return cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def _tensor(image: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
+
+
+@pytest.fixture(scope="module")
+def trained(request):
+    """Fixture-A networks (trained-like statistics matter for the batch-norm folding)."""
+    from conftest import shared_path
+    from live_avatar.animators.fomm.checkpoint import load_into
+    from live_avatar.animators.fomm.model import load_config
+
+    folder = shared_path("fomm", "fixture-A")
+    generator, kp_detector = build_networks(load_config(folder / "config.yaml"))
+    load_into(folder / "checkpoint.pth.tar", folder / "config.yaml", generator, kp_detector)
+    return folder, generator, kp_detector
+
+
+def test_subpixel_upblock_equals_upsample_then_conv():
+    block = UpBlock2d(16, 8).eval()
+    with torch.no_grad():
+        block.norm.running_mean.uniform_(-1, 1)
+        block.norm.running_var.uniform_(0.5, 2)
+        block.norm.weight.uniform_(0.5, 1.5)
+        block.norm.bias.uniform_(-0.5, 0.5)
+        for size in (4, 40):  # below and above the size where the rewrite is used
+            x = torch.randn(2, 16, size, size + 3)
+            assert torch.allclose(SubpixelUpBlock(block)(x), block(x), atol=1e-5)
+
+
+def test_cached_path_equals_uncached_generator(trained):
+    """Avatar encoded once + per-frame dense motion and decoder == the original one-call."""
+    _, generator, kp_detector = trained
+    engine = FommEngine(generator, kp_detector, torch.device("cpu"),
+                        EngineOptions(fast=False, channels_last=False))
+    source, driving = _tensor(_rgb("mona_lisa.jpg")), _tensor(_rgb("raphael_la_velata.jpg"))
+    state = engine.encode(source)
+    with torch.no_grad():
+        kp_src = kp_detector(source)
+        kp_drv = kp_detector(driving)
+        kp_norm = normalize_kp(kp_src, kp_drv, kp_src)
+        uncached = generator(source, kp_driving=kp_norm, kp_source=kp_src)
+    cached = engine.render(state, normalize_kp(state.kp, engine.keypoints(driving), state.kp))
+    for key in ("prediction", "mask", "occlusion_map", "deformation"):
+        assert torch.allclose(cached[key], uncached[key], atol=1e-6), key
+
+
+def test_fast_rewrites_keep_the_numbers(trained):
+    _, generator, kp_detector = trained
+    image = _tensor(_rgb("astronaut.png"))
+    with torch.no_grad():
+        plain, fast = kp_detector(image), optimize(kp_detector)(image)
+        assert torch.allclose(plain["value"], fast["value"], atol=5e-6)
+        features = generator.encode(image)
+        assert torch.allclose(optimize(generator).encode(image), features, atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def animator(trained):
+    folder = trained[0]
+    anim = create_animator("fomm", checkpoint=folder / "checkpoint.pth.tar",
+                           config=folder / "config.yaml", device="cpu")
+    yield anim
+    anim.close()
+
+
+def test_animator_contract(animator):
+    assert animator.name == "fomm" and animator.driving_size == 256 and animator.crops_avatar
+    animator.set_avatar(_rgb("mona_lisa.jpg", 300))  # any size: resized inside
+    neutral = animator.neutral()
+    assert neutral.shape == (256, 256, 3) and neutral.dtype == np.uint8
+    drive = _rgb("raphael_la_velata.jpg", 200)
+    animator.calibrate(drive)
+    assert animator.calibrated
+    # relative motion: the calibration frame itself gives the avatar at rest
+    same = animator.animate(drive)
+    assert same.shape == (256, 256, 3) and same.dtype == np.uint8
+    assert np.abs(same.astype(int) - neutral.astype(int)).max() <= 2
+    moved = animator.animate(_rgb("astronaut.png"))
+    assert np.abs(moved.astype(int) - neutral.astype(int)).mean() > 0.5
+
+
+def test_animator_checks_its_input(animator):
+    animator.set_avatar(_rgb("mona_lisa.jpg"))
+    with pytest.raises(ValueError, match=r"expected an HxWx3 uint8 RGB image, got float64"):
+        animator.animate(np.zeros((256, 256, 3)))
+    with pytest.raises(ValueError, match=r"shape \(256, 256\)"):
+        animator.animate(np.zeros((256, 256), np.uint8))
+
+
+def test_absolute_motion_option(trained):
+    folder = trained[0]
+    anim = create_animator("fomm", checkpoint=folder / "checkpoint.pth.tar",
+                           config=folder / "config.yaml", device="cpu",
+                           motion=MotionOptions(relative=False))
+    anim.set_avatar(_rgb("mona_lisa.jpg"))
+    out = anim.animate(_rgb("astronaut.png"))
+    assert out.shape == (256, 256, 3)
+    anim.close()
+    anim.close()  # idempotent
+
+
+def test_missing_checkpoint_message(tmp_path):
+    with pytest.raises(CheckpointError) as err:
+        create_animator("fomm", checkpoint=tmp_path / "vox-cpk.pth.tar", device="cpu")
+    assert "checkpoints/README.md" in str(err.value) and "--backend mesh" in str(err.value)
+
+
+def test_random_weights_say_so(capsys):
+    anim = create_animator("fomm", config=REPO / "tests" / "data" / "tiny-fomm.yaml",
+                           random_weights=True, device="cpu")
+    assert "random weights" in anim.description and anim.random_weights
+    assert "random weights" in capsys.readouterr().err
+    anim.set_avatar(_rgb("astronaut.png", 64))
+    assert anim.animate(_rgb("mona_lisa.jpg", 64)).shape == (256, 256, 3)
+    anim.close()
