@@ -43,9 +43,21 @@ def _camera_target(spec: str):
     return int(spec) if spec.isdigit() else spec
 
 
+STREAM_SCHEMES = ("rtsp://", "rtmp://", "udp://", "tcp://", "srt://")
+
+
 def is_camera(spec: str) -> bool:
-    """True for a camera index or a device path (frames come live, a read failure = unplugged)."""
+    """True for a camera index or a device path (opened with the camera driver)."""
     return spec.isdigit() or spec.startswith("/dev/")
+
+
+def is_live(settings: CaptureSettings) -> bool:
+    """True when a failed read means 'unplugged, retry' rather than 'ended': cameras and
+    network camera streams, unless `settings.live` says otherwise."""
+    if settings.live is not None:
+        return settings.live
+    spec = str(settings.source)
+    return is_camera(spec) or spec.lower().startswith(STREAM_SCHEMES)
 
 
 def _open_capture(spec: str, settings: CaptureSettings):
@@ -121,11 +133,13 @@ class FrameSource:
     def __init__(self, settings: CaptureSettings):
         self.settings = settings
         self.spec = str(settings.source)
-        self.live = is_camera(self.spec)
+        self.live = is_live(settings)
+        # a file is played at its own rate; cameras and streams deliver at theirs
+        self._paced = not is_camera(self.spec) and "://" not in self.spec
         self._check_spec()
         self._capture = _open_capture(self.spec, settings)
         if self._capture is None:
-            if self.live:
+            if is_camera(self.spec):
                 raise _camera_error(self.spec, "cannot be opened (missing or busy)")
             raise InputFileError(f"cannot open video '{self.spec}': not a video OpenCV can read")
         self.fps = float(self._capture.get(_cv2().CAP_PROP_FPS) or 0) or 30.0
@@ -140,12 +154,12 @@ class FrameSource:
         self._thread.start()
         if self.next_frame(timeout=FIRST_FRAME_TIMEOUT, peek=True) is None:
             self.close()
-            if self.live:
+            if is_camera(self.spec):
                 raise _camera_error(self.spec, "opened but sent no frame (busy?)")
             raise InputFileError(f"video '{self.spec}' has no frames")
 
     def _check_spec(self) -> None:
-        if self.live or "://" in self.spec:
+        if is_camera(self.spec) or "://" in self.spec:
             return
         if not Path(self.spec).is_file():
             raise InputFileError(
@@ -168,7 +182,7 @@ class FrameSource:
                 start, played = time.perf_counter(), 0
                 continue
             self._publish(image)
-            if not self.live:
+            if self._paced:
                 # a file is played at its own rate, as a camera would deliver it
                 played += 1
                 delay = start + played / self.fps - time.perf_counter()

@@ -32,6 +32,7 @@ class CaptureSettings:
     size: tuple[int, int] | None = None  # camera resolution to ask for; None = its default
     fps: float | None = None  # camera frame rate to ask for; None = its default
     loop: bool = False  # restart a video file when it ends
+    live: bool | None = None  # retry when frames stop (a camera); None = cameras and streams
 
 
 @dataclass

@@ -182,3 +182,41 @@ def test_missing_checkpoint_is_one_line(webcam_clip, mona, tmp_path, capsys):
 def test_list_cameras(capsys):
     assert main(["--list-cameras"]) == 0
     assert capsys.readouterr().out.strip()
+
+
+def test_camera_unplugged_keeps_the_last_frame_and_resumes(webcam_clip, mona, tmp_path, capsys):
+    # a 'camera' that stops: a source read as live whose file goes away, then comes back
+    clip, away = tmp_path / "camera.mp4", tmp_path / "unplugged.mp4"
+    capture = cv2.VideoCapture(str(webcam_clip))
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 30, (640, 360))
+    for _ in range(20):
+        writer.write(cv2.resize(capture.read()[1], (640, 360)))
+    writer.release()
+    capture.release()
+    settings = LiveSettings(avatars=[str(mona)], avatars_dir=str(tmp_path), preview=False)
+    settings.capture.source, settings.capture.live = str(clip), True
+    settings.output.outputs, settings.output.size = ["none"], SIZE
+    app = LiveApp(settings)
+    app.open()
+    try:
+        assert app.step()
+        clip.rename(away)  # unplugged: once the open file ends, reopening fails
+        for _ in range(40):
+            assert app.step()  # the loop goes on
+            if app._camera_gap:
+                break
+        assert app._camera_gap
+        held = app.last_output.copy()
+        frames = app.stats.frames
+        assert app.step()
+        assert app.stats.frames == frames + 1 and np.array_equal(app.last_output, held)
+        away.rename(clip)  # plugged back in
+        for _ in range(40):
+            assert app.step()
+            if not app._camera_gap:
+                break
+        assert not app._camera_gap
+    finally:
+        app.close()
+    err = capsys.readouterr().err
+    assert "camera stopped sending frames" in err and "camera is back" in err
