@@ -24,10 +24,13 @@ def test_example_notebook_runs_and_saves_its_video(tmp_path):
 
     try:
         client.execute()
-    except (NoSuchKernel, RuntimeError) as error:
-        if "kernel" not in str(error).lower():
+    except NoSuchKernel as error:
+        pytest.skip(f"no Jupyter kernel here: {error}")
+    except RuntimeError as error:
+        # only a kernel that never started is skipped; one that dies mid-run fails the test
+        if "before replying" not in str(error) and "didn't respond" not in str(error):
             raise
-        pytest.skip(f"no Jupyter kernel could start: {error}")
+        pytest.skip(f"the Jupyter kernel could not start: {error}")
     videos = [
         output
         for cell in notebook.cells
