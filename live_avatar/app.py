@@ -66,13 +66,19 @@ class AvatarList:
     once; a swap is prepared in a background thread so the loop never stalls."""
 
     def __init__(self, files: list[str], folder: str | None):
-        self.files = [Path(f) for f in files]
         self.folder = Path(folder) if folder else None
+        self.files = [self._resolve(Path(f)) for f in files]
         self.paths: list[Path] = []
         self._cache: dict[Path, Avatar] = {}
         self._pending: threading.Thread | None = None
         self._ready: tuple[Path, object] | None = None
         self.reload()
+
+    def _resolve(self, path: Path) -> Path:
+        # `--avatar emperor.png` may name a picture in the avatars folder
+        if not path.exists() and self.folder is not None and (self.folder / path).is_file():
+            return self.folder / path
+        return path
 
     def reload(self) -> None:
         """Rescan: the explicit files (missing ones are an error) plus the folder's images."""

@@ -220,3 +220,11 @@ def test_camera_unplugged_keeps_the_last_frame_and_resumes(webcam_clip, mona, tm
         app.close()
     err = capsys.readouterr().err
     assert "camera stopped sending frames" in err and "camera is back" in err
+
+
+def test_avatar_by_name_from_the_avatars_folder(portraits_dir):
+    from live_avatar.app import AvatarList
+
+    avatars = AvatarList(["afy_mona_lisa_face.jpg"], str(portraits_dir))
+    assert avatars.paths[0] == portraits_dir / "afy_mona_lisa_face.jpg"
+    assert len(avatars.paths) == len(set(avatars.paths)) == 8  # the folder's, no duplicate
