@@ -13,7 +13,12 @@ from live_avatar.animators.base import Animator, MotionOptions
 from live_avatar.animators.mesh.eyes import EyeTransfer
 from live_avatar.animators.mesh.geometry import MotionTransfer
 from live_avatar.animators.mesh.mouth import MouthInterior, MouthTransfer
-from live_avatar.animators.mesh.topology import FACE_OVAL, anchor_points, mesh_triangles
+from live_avatar.animators.mesh.topology import (
+    FACE_OVAL,
+    anchor_points,
+    collapsible_points,
+    mesh_triangles,
+)
 from live_avatar.animators.mesh.warp import MeshWarp
 from live_avatar.errors import NoFaceError
 from live_avatar.filters import OneEuroFilter
@@ -31,8 +36,8 @@ class MeshSettings:
 
     max_side: int = 1280  # larger portraits are reduced to this longer side to stay real time
     smoothing: bool = True  # One Euro filter on the driver's landmarks
-    min_cutoff: float = 1.5  # Hz: lower = steadier still face (One Euro)
-    beta: float = 4.0  # how fast the filter opens up with speed (face heights per second)
+    min_cutoff: float = 2.0  # Hz: lower = steadier still face (One Euro)
+    beta: float = 40.0  # how fast the filter opens up with speed (per face height per second)
     fps: float = 30.0  # assumed frame rate of the driving frames (filter timestamps)
     grid_cells: int = 90  # warp grid cells along the face height (finer = sharper lids, slower)
 
@@ -77,15 +82,14 @@ class MeshAnimator(Animator):
         self._points = points.astype(np.float64)
         height, width = image.shape[:2]
         anchors, follow = anchor_points(self._points, width, height)
-        self._anchors = np.column_stack([anchors, np.full(len(anchors), self._ring_depth())])
-        self._follow = follow
-        vertices = np.concatenate([self._points[:, :2], anchors])
+        self._anchors, self._follow = anchors, follow
+        vertices = np.concatenate([self._points[:, :2], anchors[:, :2]])
         moving = np.concatenate([np.ones(len(self._points), bool), follow > 0])
         face_height = float(np.ptp(self._points[list(FACE_OVAL), 1]))
         step = int(np.clip(round(face_height / self.settings.grid_cells), 1, 8))
-        self._warp = MeshWarp(
-            vertices, mesh_triangles(self._points, anchors), moving, (height, width), step
-        )
+        collapsible = np.concatenate([collapsible_points(), np.zeros(len(anchors), bool)])
+        triangles = mesh_triangles(self._points, anchors[:, :2])
+        self._warp = MeshWarp(vertices, triangles, moving, (height, width), step, collapsible)
         self._transfer = MotionTransfer(self._points, self.motion.adapt_scale, face_height * 1.8)
         self._mouth = MouthTransfer(self._points)
         self._interior = MouthInterior(image, self._points, is_grayscale(image))
@@ -101,10 +105,6 @@ class MeshAnimator(Animator):
         size = (round(width * factor), round(height * factor))
         log.warning("avatar %dx%d reduced to %dx%d for real-time animation", width, height, *size)
         return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-
-    def _ring_depth(self) -> float:
-        # the anchor rings turn like the face outline (hair and ears are about that deep)
-        return float(self._points[list(FACE_OVAL), 2].mean())
 
     # --- driver ---------------------------------------------------------------------------------
     def _driver_landmarks(self, driving: np.ndarray, landmarks: np.ndarray | None):

@@ -14,6 +14,7 @@ OPEN_PERCENTILE = 75
 HISTORY = 240  # frames of opening history kept per eye
 WIDEN_LIMIT = 1.2  # eyes may open this much wider than the avatar's rest
 CLOSE_AT = 0.3  # lids meet this far from the lower lid towards the upper one
+CLOSED_SHARE = 0.3  # a driver eye this open (of its usual) counts as closed until seen lower
 
 
 def _opening(xy: np.ndarray, eye: Eye) -> float:
@@ -40,13 +41,17 @@ class EyeTransfer:
             history.clear()
 
     def fractions(self, neutral_driver: np.ndarray) -> list[float]:
-        """Each driver eye's opening over its usual opening; neutral_driver: (478, 3)."""
+        """How open each driver eye is between its closed extreme (0) and its usual opening
+        (1); neutral_driver: (478, 3) pose-free landmarks."""
         out = []
         for eye, history in zip(EYES, self.history, strict=True):
             value = _opening(neutral_driver[:, :2], eye)
             history.append(value)
             usual = float(np.percentile(history, OPEN_PERCENTILE))
-            out.append(float(np.clip(value / max(usual, 1e-6), 0.0, WIDEN_LIMIT)))
+            # mediapipe's lids never quite meet: a closed eye reads about a third of an open one
+            closed = min(min(history), CLOSED_SHARE * usual)
+            fraction = (value - closed) / max(usual - closed, 1e-6)
+            out.append(float(np.clip(fraction, 0.0, WIDEN_LIMIT)))
         return out
 
     def apply(self, points: np.ndarray, fractions: list[float]) -> None:

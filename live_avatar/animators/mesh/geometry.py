@@ -7,7 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from live_avatar.animators.mesh.topology import STABLE
+from live_avatar.animators.mesh.topology import STABLE, expression_weights
+
+# A 2-D warp cannot hide the far side of a turning head: it folds the picture instead. The
+# head is turned as if a little flatter than the face mesh says, and by at most this angle,
+# so the fold comes later and rarely.
+DEPTH_SCALE = 0.6
+MAX_TURN_DEGREES = 30.0
 
 
 @dataclass
@@ -63,6 +69,7 @@ class MotionTransfer:
         self.avatar_face_side = avatar_face_side
         self.stable = list(STABLE)
         self.avatar_centre = self.avatar[self.stable].mean(axis=0)
+        self.expressive = expression_weights(self.avatar)[:, None]
         self.calibration: np.ndarray | None = None
 
     def calibrate(self, driver: np.ndarray, frame_side: float) -> None:
@@ -86,14 +93,28 @@ class MotionTransfer:
         """The driver's expression offsets moved into the avatar frame: (478, 3) pixels."""
         offsets = pose.neutral - self.calibration
         m = self.to_avatar
-        return m.scale * offsets @ m.rotation.T
+        return m.scale * (offsets * self.expressive) @ m.rotation.T
 
     def rigid(self, pose: Pose, points: np.ndarray, follow: np.ndarray | float = 1.0) -> np.ndarray:
         """Apply the driver's head motion to avatar-frame points (N, 3), each by `follow`."""
         m = self.to_avatar
-        rotation = m.rotation @ pose.rotation @ m.rotation.T  # the same turn, in avatar axes
+        rotation = m.rotation @ _capped(pose.rotation) @ m.rotation.T  # the turn, in avatar axes
         shift = m.scale * (m.rotation @ pose.shift)
         centre = self.avatar_centre
-        moved = (points - centre) @ rotation.T * pose.scale + centre + shift
+        relative = (points - centre) * (1.0, 1.0, DEPTH_SCALE)
+        moved = relative @ rotation.T * pose.scale + centre + shift
         follow = np.asarray(follow, dtype=np.float64).reshape(-1, 1) if np.ndim(follow) else follow
         return points + (moved - points) * follow
+
+
+def _capped(rotation: np.ndarray) -> np.ndarray:
+    """`rotation` (3, 3), its angle limited to MAX_TURN_DEGREES about the same axis."""
+    import cv2
+
+    vector, _ = cv2.Rodrigues(rotation)
+    angle = float(np.linalg.norm(vector))
+    limit = np.radians(MAX_TURN_DEGREES)
+    if angle <= limit:
+        return rotation
+    capped, _ = cv2.Rodrigues(vector * (limit / angle))
+    return capped

@@ -27,8 +27,9 @@ def mouth_gap(xy: np.ndarray, down: np.ndarray, face_height: float) -> float:
 class MouthTransfer:
     """Sets the avatar's mouth opening from the driver's.
 
-    The driver's opening is taken relative to the most closed it has been seen so far (a clip
-    may start mid-sentence), and added to the avatar's own rest opening; the lower lip, chin
+    The driver's opening is taken relative to its closed extreme (lips touching, or pressed
+    harder when seen so), not to the calibration frame (a clip may start mid-sentence), and
+    added to the avatar's own rest opening; the lower lip, chin
     and lower cheeks carry the difference (jaw weights).
     """
 
@@ -51,8 +52,11 @@ class MouthTransfer:
     def apply(self, points: np.ndarray, driver_opening: float) -> float:
         """Move the avatar's jaw in `points` ((478, 3), avatar frame, in place) to the target
         opening; returns the target opening beyond the avatar's rest (face-height units)."""
-        if self.closed is None or driver_opening < self.closed:
-            self.closed = driver_opening
+        # mediapipe's inner lips touch (gap 0) when a mouth is closed, so the closed extreme
+        # is known even when the clip starts mid-sentence; pressed lips may go lower
+        if self.closed is None:
+            self.closed = min(0.0, driver_opening)
+        self.closed = min(self.closed, driver_opening)
         target = self.rest + max(0.0, driver_opening - self.closed)
         current = mouth_gap(points[:, :2], self.down, self.height)
         points[:, :2] += np.outer(self.weights, self.down) * ((target - current) * self.height)
@@ -76,7 +80,7 @@ class MouthInterior:
         )
         if grayscale:
             lip_colour = np.full(3, lip_colour.mean())
-        self.colour = (lip_colour * 0.5).astype(np.float32)  # the mouth's inside, in shadow
+        self.colour = (lip_colour * 0.35).astype(np.float32)  # the mouth's inside, in shadow
         self.face_height = float(np.linalg.norm(avatar[10, :2] - avatar[152, :2]))
         self.eye_span = max(float(np.linalg.norm(avatar[263, :2] - avatar[33, :2])), 1e-6)
 
@@ -114,7 +118,7 @@ class MouthInterior:
         # deeper (darker) away from the lips: a wider blur of the same region
         depth = cv2.GaussianBlur(mask, (0, 0), 3 * soft)
         shade = self.colour * (1.0 - 0.55 * depth)[..., None]
-        strength = float(np.clip(opened / 0.02, 0.0, 1.0))
+        strength = float(np.clip(opened / 0.008, 0.0, 1.0))
         alpha = (np.clip(edge * 1.6 - 0.3, 0, 1) * strength)[..., None]
         region = frame[y0:y1, x0:x1].astype(np.float32)
         frame[y0:y1, x0:x1] = (region * (1 - alpha) + shade * alpha + 0.5).astype(np.uint8)

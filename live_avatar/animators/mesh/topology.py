@@ -64,11 +64,14 @@ BORDER_POINTS_PER_SIDE = 8
 def anchor_points(landmarks: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """Rings of anchor points around the face in an image of width x height.
 
-    landmarks: (478, 2+) pixels. Returns (points (M, 2) float64, follow (M,) float64 share of
-    the rigid head motion each follows). Points outside the image are dropped; the image
-    border gets fixed points (follow 0) so the picture frame never moves.
+    landmarks: (478, 3) pixels. Returns (points (M, 3) float64: x, y and the depth of the
+    outline point each ring point was scaled from, so that it turns with the outline;
+    follow (M,) float64 share of the rigid head motion each follows). Points outside the
+    image are dropped; the image border gets fixed points (follow 0) so the picture frame
+    never moves.
     """
-    oval = landmarks[list(FACE_OVAL), :2].astype(np.float64)
+    oval3 = landmarks[list(FACE_OVAL)].astype(np.float64)
+    oval = oval3[:, :2]
     centre = oval.mean(axis=0)
     points, follow = [], []
     for scale, share in ANCHOR_RINGS:
@@ -79,7 +82,7 @@ def anchor_points(landmarks: np.ndarray, width: int, height: int) -> tuple[np.nd
             & (ring[:, 1] > 1)
             & (ring[:, 1] < height - 2)
         )
-        points.append(ring[inside])
+        points.append(np.column_stack([ring, oval3[:, 2]])[inside])
         follow.append(np.full(int(inside.sum()), share))
     t = np.linspace(0.0, 1.0, BORDER_POINTS_PER_SIDE, endpoint=False)
     right, bottom = width - 1.0, height - 1.0
@@ -91,7 +94,7 @@ def anchor_points(landmarks: np.ndarray, width: int, height: int) -> tuple[np.nd
             np.stack([np.zeros_like(t), bottom - t * bottom], 1),
         ]
     )
-    points.append(border)
+    points.append(np.column_stack([border, np.zeros(len(border))]))
     follow.append(np.zeros(len(border)))
     return np.concatenate(points), np.concatenate(follow)
 
@@ -121,36 +124,148 @@ def delaunay(points: np.ndarray) -> np.ndarray:
     return np.array(triangles, dtype=np.int32)
 
 
-def mesh_triangles(landmarks: np.ndarray, anchors: np.ndarray) -> np.ndarray:
-    """Triangles over the face landmarks ((478, 2+)) and anchors ((M, 2)): (T, 3) int32.
+def collapsible_points() -> np.ndarray:
+    """(478,) bool: the lids, irises and inner lips, whose triangles close up in a blink or
+    when the lips meet (not a fold to smooth away)."""
+    mask = np.zeros(478, bool)
+    for eye in EYES:
+        mask[eye.points] = True
+    mask[list(INNER_LIP_UPPER + INNER_LIP_LOWER)] = True
+    return mask
 
-    Triangulated with the mouth held open, so that triangles span the inner-lip gap rather
-    than cutting through a lip (which would smear the lower lip when the mouth opens).
+
+def face_triangles() -> np.ndarray:
+    """Mediapipe's own face-mesh triangles (its tessellation; holes at the eyes and mouth).
+
+    Read from mediapipe's edge list as its 3-cliques, dropping the few cliques that are not
+    faces (all three of their edges are shared by more than two cliques). (T, 3) int32.
     """
-    xy = landmarks[:, :2].astype(np.float64).copy()
-    _, down, face_height = face_axes(xy)
-    xy += np.outer(jaw_weights(xy), down) * (0.12 * face_height)
-    return delaunay(np.concatenate([xy, anchors]))
+    from collections import Counter, defaultdict
+
+    from mediapipe.python.solutions.face_mesh_connections import FACEMESH_TESSELATION
+
+    neighbours = defaultdict(set)
+    for a, b in FACEMESH_TESSELATION:
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    cliques = {
+        tuple(sorted((a, b, c)))
+        for a in neighbours
+        for b in neighbours[a]
+        for c in neighbours[a] & neighbours[b]
+    }
+    edges = Counter(e for t in cliques for e in ((t[0], t[1]), (t[1], t[2]), (t[0], t[2])))
+    faces = [
+        t
+        for t in cliques
+        if min(edges[(t[0], t[1])], edges[(t[1], t[2])], edges[(t[0], t[2])]) <= 2
+    ]
+    return np.array(sorted(faces), dtype=np.int32)
+
+
+def _strip(upper: tuple, lower: tuple) -> list[tuple[int, int, int]]:
+    """Triangles filling the gap between two contours that share their end points."""
+    triangles = []
+    for i in range(len(upper) - 1):
+        for tri in ((upper[i], upper[i + 1], lower[i + 1]), (upper[i], lower[i + 1], lower[i])):
+            if len(set(tri)) == 3:
+                triangles.append(tri)
+    return triangles
+
+
+def _inside(
+    points: np.ndarray, triangles: np.ndarray, polygon: np.ndarray, want: bool
+) -> np.ndarray:
+    """The triangles whose centroid is inside (want=True) or outside `polygon`."""
+    contour = polygon.astype(np.float32).reshape(-1, 1, 2)
+    keep = [
+        (cv2.pointPolygonTest(contour, tuple(map(float, points[t].mean(axis=0))), False) > 0)
+        == want
+        for t in triangles
+    ]
+    return triangles[np.array(keep, dtype=bool)] if len(triangles) else triangles
+
+
+def mesh_triangles(landmarks: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    """Triangles over the 478 landmarks followed by the anchors ((M, 2)): (T, 3) int32.
+
+    The face uses mediapipe's tessellation (so no triangle cuts through a lip or a lid); the
+    mouth hole is closed by a strip between the inner lips, each eye hole by triangles over
+    its lids and iris, and the outside by a Delaunay triangulation of the face outline and
+    the anchors.
+    """
+    xy = np.concatenate([landmarks[:, :2].astype(np.float64), anchors])
+    # drawn in this order, so where parts overlap the face's own triangles win
+    outline = np.array(FACE_OVAL)
+    outside = np.concatenate([outline, np.arange(len(landmarks), len(xy))])
+    parts = [_inside(xy, outside[delaunay(xy[outside])], xy[outline], want=False)]
+    for eye in EYES:
+        ring = np.array((eye.outer,) + eye.upper + (eye.inner,) + tuple(reversed(eye.lower)))
+        local = np.concatenate([ring, np.array(eye.iris)])
+        parts.append(_inside(xy, local[delaunay(xy[local])], xy[ring], want=True))
+    parts.append(np.array(_strip(INNER_LIP_UPPER, INNER_LIP_LOWER), np.int32))
+    parts.append(face_triangles())
+    return np.concatenate(parts).astype(np.int32)
 
 
 def jaw_weights(landmarks: np.ndarray) -> np.ndarray:
     """How much each landmark follows the jaw when the mouth opens: (478,) float64 in [0, 1].
 
-    The lower lip and chin move fully, the upper lip not at all; the lower cheeks follow
-    partly, fading towards the jaw angles. landmarks: (478, 2+) pixels of a rest face.
+    The whole lower lip moves (fading to 0.3 at the hinging corners), the upper lip not at
+    all; below the lip the chin moves fully and the lower cheeks partly, fading towards the
+    jaw angles. Neighbours get similar weights so that no triangle turns over.
+    landmarks: (478, 2+) pixels of a rest face.
     """
     xy = landmarks[:, :2].astype(np.float64)
-    right_axis, down_axis, face_height = face_axes(xy)
+    right_axis, down_axis, _ = face_axes(xy)
     mouth = xy[[13, 14]].mean(axis=0)
     face_width = np.linalg.norm(xy[LEFT_CHEEK] - xy[RIGHT_CHEEK])
+    half_mouth = max(np.linalg.norm(xy[291] - xy[61]) / 2, 1e-6)
     across = (xy - mouth) @ right_axis
     below = (xy - mouth) @ down_axis
     lip_thickness = max(np.linalg.norm(xy[17] - xy[14]), 1e-6)
-    weights = np.clip(below / lip_thickness, 0, 1) * np.exp(-((across / (0.33 * face_width)) ** 2))
+    ramp = np.clip(below / (0.3 * lip_thickness), 0, 1)
+    weights = ramp * np.exp(-((across / (0.33 * face_width)) ** 2))
+    # the lip bands: everything between the outer and inner contour of each lip
+    lower = _depth_inside(xy, OUTER_LIP_LOWER + tuple(reversed(INNER_LIP_LOWER[1:-1])))
+    upper = _depth_inside(xy, OUTER_LIP_UPPER + tuple(reversed(INNER_LIP_UPPER[1:-1])))
+    in_lower = (lower > -1.0) & (lower >= upper)
+    in_lower[list(LOWER_LIP)] = True
+    lip_fade = np.clip(1 - 0.7 * (across / half_mouth) ** 2, 0.3, 1.0)
+    weights[in_lower] = np.maximum(weights[in_lower], lip_fade[in_lower])
+    weights[(upper > -1.0) & (upper > lower)] = 0.0
     weights[list(UPPER_LIP)] = 0.0
-    weights[list(LOWER_LIP)] = 1.0
     weights[[61, 291, 78, 308]] = 0.3  # the corners hinge
     return weights
+
+
+def expression_weights(landmarks: np.ndarray) -> np.ndarray:
+    """How much of the driver's expression each landmark takes: (478,) float64 in [0, 1].
+
+    Mouth, eyes and brows move with expressions; the outline, nose and upper cheeks only
+    with the head. Their landmarks' residual motion is mostly mediapipe sliding its outline
+    along a turning head's silhouette, which would fold the avatar's cheeks, so it is faded
+    out with the distance from the mouth and the eyes. landmarks: (478, 2+) rest pixels.
+    """
+    xy = landmarks[:, :2].astype(np.float64)
+    face_width = np.linalg.norm(xy[LEFT_CHEEK] - xy[RIGHT_CHEEK])
+    mouth = xy[list(MOUTH_HOLE)].mean(axis=0)
+    features = [(mouth, 0.32 * face_width, 0.2 * face_width)]
+    for eye in EYES:
+        centre = xy[[eye.outer, eye.inner]].mean(axis=0)
+        # the brow sits above the eye: reach a little further for it
+        features.append((centre, 0.22 * face_width, 0.12 * face_width))
+    weights = np.zeros(len(xy))
+    for centre, reach, fade in features:
+        distance = np.linalg.norm(xy - centre, axis=1)
+        weights = np.maximum(weights, np.clip((reach + fade - distance) / fade, 0, 1))
+    return weights
+
+
+def _depth_inside(xy: np.ndarray, polygon: tuple) -> np.ndarray:
+    """Signed distance of every point to the polygon over `polygon`'s indices (> 0 inside)."""
+    contour = xy[list(polygon)].astype(np.float32).reshape(-1, 1, 2)
+    return np.array([cv2.pointPolygonTest(contour, (float(x), float(y)), True) for x, y in xy])
 
 
 def face_axes(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:

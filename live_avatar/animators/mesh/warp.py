@@ -5,8 +5,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# fixed-point steps that turn the forward displacement into the inverse map remap needs
-INVERSE_ITERATIONS = 2
+# Newton steps that turn the forward displacement into the inverse map remap needs
+INVERSE_ITERATIONS = 3
+# smoothing passes at most, to take the folds out of a displacement (see untangle)
+UNTANGLE_ITERATIONS = 30
+# a triangle squeezed below this share of its rest area counts as folding
+MIN_AREA_RATIO = 0.08
 
 
 class MeshWarp:
@@ -24,10 +28,12 @@ class MeshWarp:
         moving: np.ndarray,
         size: tuple[int, int],
         step: int,
+        collapsible: np.ndarray | None = None,
     ):
         """vertices: (V, 2) rest positions in pixels; triangles: (T, 3) int; moving: (V,) bool,
         False for vertices that never move (the region outside their triangles stays put);
-        size: (height, width) of the image; step: grid spacing in pixels."""
+        size: (height, width) of the image; step: grid spacing in pixels; collapsible: (V,)
+        bool, vertices whose triangles may legitimately close up (lids, inner lips)."""
         self.height, self.width = size
         self.step = int(max(1, step))
         self.roi = self._region(vertices, triangles, moving)
@@ -39,6 +45,9 @@ class MeshWarp:
         gy = y0 + (np.arange(ny) + 0.5) * self.step - 0.5
         self.grid = np.stack(np.meshgrid(gx, gy), axis=-1).astype(np.float32)  # (ny, nx, 2)
         self.index, self.weights = self._barycentric(vertices, triangles)
+        if collapsible is None:
+            collapsible = np.zeros(len(vertices), bool)
+        self._prepare_untangle(vertices, triangles, moving, collapsible)
         px, py = np.meshgrid(
             np.arange(x0, x0 + w, dtype=np.float32), np.arange(y0, y0 + h, dtype=np.float32)
         )
@@ -62,8 +71,13 @@ class MeshWarp:
         to_grid = (vertices - (x0, y0) + 0.5) / self.step - 0.5
         ids = np.full((ny, nx), -1, dtype=np.int32)
         fixed = np.round(to_grid * 16).astype(np.int32)
+        a, b, c = (vertices[triangles[:, k]] for k in range(3))
+        area = np.abs(
+            (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+        )
         for t, tri in enumerate(triangles):
-            cv2.fillConvexPoly(ids, fixed[tri], int(t), lineType=cv2.LINE_8, shift=4)
+            if area[t] > 0.1:  # a collapsed triangle (a closed mouth's gap) has no inside
+                cv2.fillConvexPoly(ids, fixed[tri], int(t), lineType=cv2.LINE_8, shift=4)
         ids = ids.reshape(-1)
         found = ids >= 0
         tri = triangles[np.where(found, ids, 0)]
@@ -75,8 +89,47 @@ class MeshWarp:
         wb = (v2[:, 0] * v1[:, 1] - v2[:, 1] * v1[:, 0]) / det
         wc = (v0[:, 0] * v2[:, 1] - v0[:, 1] * v2[:, 0]) / det
         weights = np.stack([1 - wb - wc, wb, wc], axis=1)
+        # cells on a triangle's rim may lie just outside it: no extrapolating beyond the rim
+        weights = np.clip(weights, 0.0, 1.0)
+        weights /= np.maximum(weights.sum(axis=1, keepdims=True), 1e-9)
         weights[~found] = 0.0  # not covered: no motion
         return tri.astype(np.int32), weights.astype(np.float32)
+
+    def _prepare_untangle(self, vertices, triangles, moving, collapsible) -> None:
+        self.vertices = vertices.astype(np.float64)
+        area = _signed_areas(self.vertices, triangles)
+        # a closed mouth's gap may open and an eye may close: those are not folds
+        keep = (np.abs(area) > 0.5) & ~collapsible[triangles].all(axis=1)
+        self.triangles, self.rest_area = triangles[keep], area[keep]
+        edges = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]])
+        self.edges = np.unique(np.concatenate([edges, edges[:, ::-1]]), axis=0)
+        self.degree = np.bincount(self.edges[:, 0], minlength=len(vertices)).astype(np.float64)
+        self.moving = moving
+
+    def untangle(self, displacement: np.ndarray) -> np.ndarray:
+        """The displacement ((V, 2)) with its folds smoothed out.
+
+        A 2-D warp cannot hide the far side of a turning head or a lip pressed over another:
+        where a triangle would turn over (or nearly vanish) its corners take the mean motion
+        of their neighbours, a few times, so the picture is squeezed instead of torn.
+        """
+        displacement = displacement.astype(np.float64).copy()
+        for _ in range(UNTANGLE_ITERATIONS):
+            area = _signed_areas(self.vertices + displacement, self.triangles)
+            bad = area / self.rest_area < MIN_AREA_RATIO
+            if not bad.any():
+                break
+            corners = np.zeros(len(displacement), bool)
+            corners[self.triangles[bad].ravel()] = True
+            corners &= self.moving
+            n = len(displacement)
+            neighbours = displacement[self.edges[:, 1]]
+            total = np.stack(
+                [np.bincount(self.edges[:, 0], neighbours[:, k], minlength=n) for k in (0, 1)], 1
+            )
+            mean = total / np.maximum(self.degree, 1)[:, None]
+            displacement[corners] = mean[corners]
+        return displacement
 
     def inverse_map(self, displacement: np.ndarray) -> np.ndarray:
         """Where each output pixel of the region takes its colour from.
@@ -87,22 +140,53 @@ class MeshWarp:
         ny, nx = self.grid_shape
         d = displacement.astype(np.float32)[self.index]  # (G, 3, 2)
         forward = np.einsum("gk,gkc->gc", self.weights, d).reshape(ny, nx, 2)
-        # source s of output p solves s + forward(s) = p; iterate s <- p - forward(s)
-        back = forward
+        source = self._invert(forward)
+        h, w = self.roi[3], self.roi[2]
+        dense = cv2.resize(self.grid - source, (w, h), interpolation=cv2.INTER_LINEAR)
+        return self.pixels - dense
+
+    def _invert(self, forward: np.ndarray) -> np.ndarray:
+        """Grid positions s with s + forward(s) = grid point p: (ny, nx, 2) float32.
+
+        Newton steps on the interpolated field: a closing eye squeezes a region several
+        times over, where plain fixed-point steps s <- p - forward(s) barely converge. Where
+        the field folds (no usable Jacobian) a fixed-point step is taken instead.
+        """
+        gradient_x = np.gradient(forward, axis=1) / self.step  # d forward / dx, (ny, nx, 2)
+        gradient_y = np.gradient(forward, axis=0) / self.step
+        fields = np.concatenate([forward, gradient_x, gradient_y], axis=2)  # 6 channels
         x0, y0 = self.roi[:2]
+        source = self.grid - forward
+        limit = 4.0 * self.step  # no step longer than this: keeps a bad guess local
         for _ in range(INVERSE_ITERATIONS):
-            source = self.grid - back
             gx = (source[..., 0] - x0 + 0.5) / self.step - 0.5
             gy = (source[..., 1] - y0 + 0.5) / self.step - 0.5
-            back = cv2.remap(forward, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        h, w = self.roi[3], self.roi[2]
-        dense = cv2.resize(back, (w, h), interpolation=cv2.INTER_LINEAR)
-        return self.pixels - dense
+            at = cv2.remap(fields, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            residual = source + at[..., 0:2] - self.grid
+            a, c = 1.0 + at[..., 2], at[..., 3]  # Jacobian [[a, b], [c, e]] of s + forward(s)
+            b, e = at[..., 4], 1.0 + at[..., 5]
+            det = a * e - b * c
+            usable = det > 0.05
+            safe = np.where(usable, det, 1.0)
+            step_x = np.where(
+                usable, (e * residual[..., 0] - b * residual[..., 1]) / safe, residual[..., 0]
+            )
+            step_y = np.where(
+                usable, (a * residual[..., 1] - c * residual[..., 0]) / safe, residual[..., 1]
+            )
+            step = np.clip(np.stack([step_x, step_y], axis=-1), -limit, limit)
+            source = source - step
+        return source.astype(np.float32)
 
     def apply(self, image: np.ndarray, displacement: np.ndarray, out: np.ndarray) -> None:
         """Write `image` (HxWx3 uint8) warped by `displacement` ((V, 2)) into `out`'s region."""
         x0, y0, w, h = self.roi
-        source = self.inverse_map(displacement)
+        source = self.inverse_map(self.untangle(displacement))
         out[y0 : y0 + h, x0 : x0 + w] = cv2.remap(
             image, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
+
+
+def _signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    a, b, c = points[triangles[:, 0]], points[triangles[:, 1]], points[triangles[:, 2]]
+    return (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
