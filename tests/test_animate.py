@@ -153,3 +153,37 @@ def test_missing_and_wrong_checkpoint(clip, fixture_a, tmp_path, capsys):
     fake.write_bytes(b"definitely not a checkpoint")
     assert "fake.pth.tar" in _fails(capsys, *base, *config, "--checkpoint", str(fake))
     assert not (tmp_path / "x.mp4").exists()
+
+
+def _moving_portrait_clip(path, frames=4):
+    """A bundled portrait nodding a little: a driving clip made without ../shared."""
+    face = cv2.resize(cv2.imread(ASTRONAUT)[:, :, ::-1], (256, 256))
+    with VideoWriter(path, 25) as writer:
+        for i in range(frames):
+            matrix = cv2.getRotationMatrix2D((128, 128), 4 * np.sin(i), 1.0)
+            writer.write(cv2.warpAffine(face, matrix, (256, 256), borderMode=cv2.BORDER_REPLICATE))
+    return path
+
+
+def test_input_errors_come_before_any_model_loads(tmp_path, capsys):
+    clip = _moving_portrait_clip(tmp_path / "clip.mp4", 1)
+    out = str(tmp_path / "never.mp4")
+    missing_weights = ["--backend", "fomm", "--checkpoint", str(tmp_path / "no.pth.tar")]
+    err = _fails(
+        capsys, "--avatar", "gone.png", "--driving", str(clip), "-o", out, *missing_weights
+    )
+    assert "avatar image not found: gone.png" in err
+    err = _fails(capsys, "--avatar", MONA, "--driving", str(clip), "-o", out, "--audio", "x.mp3")
+    assert "audio file not found" in err
+    assert not (tmp_path / "never.mp4").exists()
+
+
+def test_mesh_backend_without_shared_data(tmp_path):
+    pytest.importorskip("live_avatar.animators.mesh.animator")
+    clip = _moving_portrait_clip(tmp_path / "clip.mp4")
+    music = write_tone(tmp_path / "tune.wav", 0.5)
+    out = tmp_path / "mesh.mp4"
+    args = ["--avatar", MONA, "--driving", str(clip), "-o", str(out), "--backend", "mesh"]
+    assert animate(*args, "--audio", str(music), "--layout", "side-by-side") == 0
+    info = probe_video(out)
+    assert (info.frame_count, info.fps, info.has_audio) == (4, 25.0, True)
