@@ -17,7 +17,7 @@ from live_avatar.animators.mesh.topology import (
     NOSE_TIP,
     RIGHT_CHEEK,
     RIGHT_EYE,
-)  # fmt: skip
+)
 
 #: channels measured per frame, in report order
 CHANNELS = ("mouth", "eyes", "roll", "yaw")

@@ -36,7 +36,7 @@ class MeshSettings:
 
     max_side: int = 1280  # larger portraits are reduced to this longer side to stay real time
     smoothing: bool = True  # One Euro filter on the driver's landmarks
-    min_cutoff: float = 2.0  # Hz: lower = steadier still face (One Euro)
+    min_cutoff: float = 3.0  # Hz: lower = steadier still face (One Euro)
     beta: float = 40.0  # how fast the filter opens up with speed (per face height per second)
     fps: float = 30.0  # assumed frame rate of the driving frames (filter timestamps)
     grid_cells: int = 90  # warp grid cells along the face height (finer = sharper lids, slower)
@@ -127,6 +127,10 @@ class MeshAnimator(Animator):
     def calibrate(self, driving: np.ndarray, landmarks: np.ndarray | None = None) -> None:
         """Take the driver's face in `driving` (HxWx3 uint8 RGB) as the neutral pose."""
         self._check_ready()
+        if landmarks is None:
+            # video-mode tracking refines its first detection: settle it on this frame, so
+            # that animating the calibration frame again gives back the avatar itself
+            self._driver_landmarks(driving, None)
         points = self._driver_landmarks(driving, landmarks)
         if points is None:
             raise NoFaceError(

@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from live_avatar.animators.mesh.topology import (
+    FACE_OVAL,
     INNER_LIP_LOWER,
     INNER_LIP_UPPER,
     MOUTH_HOLE,
@@ -15,7 +16,10 @@ from live_avatar.animators.mesh.topology import (
     OUTER_LIP_UPPER,
     face_axes,
     jaw_weights,
-)  # fmt: skip
+)
+
+# frames over which the calibration frame's opening stops being taken for a closed mouth
+TRUST_FRAMES = 5
 
 
 def mouth_gap(xy: np.ndarray, down: np.ndarray, face_height: float) -> float:
@@ -27,9 +31,8 @@ def mouth_gap(xy: np.ndarray, down: np.ndarray, face_height: float) -> float:
 class MouthTransfer:
     """Sets the avatar's mouth opening from the driver's.
 
-    The driver's opening is taken relative to its closed extreme (lips touching, or pressed
-    harder when seen so), not to the calibration frame (a clip may start mid-sentence), and
-    added to the avatar's own rest opening; the lower lip, chin
+    The driver's opening is taken relative to its own closed extreme, not to the calibration
+    frame (a clip may start mid-sentence), and added to the avatar's own rest opening; the lower lip, chin
     and lower cheeks carry the difference (jaw weights).
     """
 
@@ -52,37 +55,59 @@ class MouthTransfer:
     def apply(self, points: np.ndarray, driver_opening: float) -> float:
         """Move the avatar's jaw in `points` ((478, 3), avatar frame, in place) to the target
         opening; returns the target opening beyond the avatar's rest (face-height units)."""
-        # mediapipe's inner lips touch (gap 0) when a mouth is closed, so the closed extreme
-        # is known even when the clip starts mid-sentence; pressed lips may go lower
+        # The driver's closed extreme: the smallest opening seen, but never above a prior
+        # that slides from the calibration frame's opening (the avatar is itself at
+        # calibration) to 0, where mediapipe's inner lips meet, within TRUST_FRAMES (so a
+        # clip that starts mid-sentence is right long before the mouth first closes).
         if self.closed is None:
-            self.closed = min(0.0, driver_opening)
-        self.closed = min(self.closed, driver_opening)
-        target = self.rest + max(0.0, driver_opening - self.closed)
+            self.calibration_opening, self.frames = driver_opening, 0
+            self.closed = driver_opening
+        self.frames += 1
+        trust = max(0.0, 1.0 - self.frames / TRUST_FRAMES)
+        prior = max(self.calibration_opening, 0.0) * trust
+        self.closed = min(self.closed, driver_opening, prior)
+        opened = max(0.0, driver_opening - self.closed)
+        self.open_to(points, opened)
+        return opened
+
+    def open_to(self, points: np.ndarray, opened: float) -> None:
+        """Move the jaw in `points` ((478, 3), in place) so the mouth is open `opened`
+        face heights beyond the avatar's rest."""
         current = mouth_gap(points[:, :2], self.down, self.height)
-        points[:, :2] += np.outer(self.weights, self.down) * ((target - current) * self.height)
-        return target - self.rest
+        shift = (self.rest + opened - current) * self.height
+        points[:, :2] += np.outer(self.weights, self.down) * shift
 
 
 class MouthInterior:
-    """Paints a mouth interior into the opened lips: dark, shaded deeper in the middle,
-    soft-edged, its colour a darkened version of the avatar's own lips (grey on a grey
-    picture, never a colour the picture does not have)."""
+    """Paints a mouth interior into the opened lips: a band of upper teeth under the upper
+    lip, then a dark inside shaded deeper in the middle, soft-edged. Colours come from the
+    avatar itself (darkened lips, its lightest skin desaturated for teeth), so a grey picture
+    gets a grey mouth and a painting keeps its palette."""
 
     def __init__(self, avatar_image: np.ndarray, avatar: np.ndarray, grayscale: bool):
         """avatar_image: HxWx3 uint8 RGB; avatar: (478, 3) its rest landmarks."""
         lips = np.zeros(avatar_image.shape[:2], np.uint8)
         outer = np.array(OUTER_LIP_UPPER + tuple(reversed(OUTER_LIP_LOWER[1:-1])))
-        inner = np.array(INNER_LIP_UPPER + tuple(reversed(INNER_LIP_LOWER[1:-1])))
         cv2.fillPoly(lips, [np.round(avatar[outer, :2]).astype(np.int32)], 1)
-        cv2.fillPoly(lips, [np.round(avatar[inner, :2]).astype(np.int32)], 0)
+        cv2.fillPoly(lips, [np.round(avatar[list(MOUTH_HOLE), :2]).astype(np.int32)], 0)
         lip_colour = (
             avatar_image[lips > 0].mean(axis=0) if lips.any() else np.array([150.0, 90.0, 90.0])
         )
+        face = np.zeros(avatar_image.shape[:2], np.uint8)
+        cv2.fillPoly(face, [np.round(avatar[list(FACE_OVAL), :2]).astype(np.int32)], 1)
+        skin = avatar_image[face > 0].astype(np.float32)
+        bright = skin[skin.sum(axis=1) >= np.percentile(skin.sum(axis=1), 90)].mean(axis=0)
+        teeth = 0.5 * bright + 0.5 * bright.mean()  # half desaturated
         if grayscale:
-            lip_colour = np.full(3, lip_colour.mean())
+            lip_colour, teeth = np.full(3, lip_colour.mean()), np.full(3, teeth.mean())
         self.colour = (lip_colour * 0.35).astype(np.float32)  # the mouth's inside, in shadow
-        self.face_height = float(np.linalg.norm(avatar[10, :2] - avatar[152, :2]))
-        self.eye_span = max(float(np.linalg.norm(avatar[263, :2] - avatar[33, :2])), 1e-6)
+        self.teeth = np.clip(teeth * 0.85, 0, 255).astype(np.float32)
+        xy = avatar[:, :2].astype(np.float64)
+        _, down, height = face_axes(xy)
+        self.face_height = height
+        self.eye_span = max(float(np.linalg.norm(xy[263] - xy[33])), 1e-6)
+        # an avatar showing its teeth already keeps them (they move with the upper lip)
+        self.paint_teeth = mouth_gap(xy, down, height) < 0.01
 
     def paint(self, frame: np.ndarray, points: np.ndarray, opened: float) -> None:
         """Fill the newly opened part of the inner-lip hole of `points` ((478, 2+) output
@@ -92,33 +117,47 @@ class MouthInterior:
         if opened <= 0.002:
             return
         xy = points[:, :2].astype(np.float64)
-        right, down, _ = face_axes(xy)
+        _, down, _ = face_axes(xy)
         height = self.face_height * np.linalg.norm(xy[263] - xy[33]) / self.eye_span
         hole = xy[list(MOUTH_HOLE)]
+        upper = xy[list(INNER_LIP_UPPER)]
         kept_lower = xy[list(INNER_LIP_LOWER[1:-1])] - down * (opened * height)
-        kept = np.concatenate([xy[list(INNER_LIP_UPPER)], kept_lower[::-1]])
-        pad = int(0.05 * self.face_height) + 2
-        x0, y0 = np.floor(hole.min(axis=0)).astype(int) - pad
-        x1, y1 = np.ceil(hole.max(axis=0)).astype(int) + pad
-        x0, y0 = max(x0, 0), max(y0, 0)
-        x1, y1 = min(x1, frame.shape[1]), min(y1, frame.shape[0])
-        if x1 - x0 < 2 or y1 - y0 < 2:
+        kept = np.concatenate([upper, kept_lower[::-1]])
+        teeth_height = min(0.4 * opened, 0.04) * height if self.paint_teeth else 0.0
+        teeth = np.concatenate([upper, (upper + down * teeth_height)[::-1]])
+        box = _box(hole, frame.shape, int(0.05 * self.face_height) + 2)
+        if box is None:
             return
-        mask = np.zeros((y1 - y0, x1 - x0), np.float32)
-        for polygon, value in ((hole, 1.0), (kept, 0.0)):
-            cv2.fillPoly(
-                mask,
-                [np.round((polygon - (x0, y0)) * 4).astype(np.int32)],
-                value,
-                lineType=cv2.LINE_AA,
-                shift=2,
-            )
-        soft = max(0.7, 0.008 * self.face_height)
-        edge = cv2.GaussianBlur(mask, (0, 0), soft)
+        x0, y0, x1, y1 = box
+        inside = _mask((y1 - y0, x1 - x0), [(hole, 1.0), (kept, 0.0)], (x0, y0))
+        band = _mask((y1 - y0, x1 - x0), [(teeth, 1.0)], (x0, y0)) * inside
+        self._composite(frame[y0:y1, x0:x1], inside, band, float(np.clip(opened / 0.008, 0, 1)))
+
+    def _composite(self, region: np.ndarray, inside, band, strength: float) -> None:
+        soft = max(0.6, 0.006 * self.face_height)
+        edge = cv2.GaussianBlur(inside, (0, 0), soft)
         # deeper (darker) away from the lips: a wider blur of the same region
-        depth = cv2.GaussianBlur(mask, (0, 0), 3 * soft)
+        depth = cv2.GaussianBlur(inside, (0, 0), 3 * soft)
         shade = self.colour * (1.0 - 0.55 * depth)[..., None]
-        strength = float(np.clip(opened / 0.008, 0.0, 1.0))
+        teeth = cv2.GaussianBlur(band, (0, 0), 0.7 * soft)[..., None]
+        colour = shade * (1 - teeth) + self.teeth * (0.85 + 0.15 * teeth) * teeth
         alpha = (np.clip(edge * 1.6 - 0.3, 0, 1) * strength)[..., None]
-        region = frame[y0:y1, x0:x1].astype(np.float32)
-        frame[y0:y1, x0:x1] = (region * (1 - alpha) + shade * alpha + 0.5).astype(np.uint8)
+        mixed = region.astype(np.float32) * (1 - alpha) + colour * alpha + 0.5
+        region[:] = mixed.astype(np.uint8)
+
+
+def _box(points: np.ndarray, shape: tuple, pad: int) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1): the padded box around `points` inside an image of `shape`."""
+    x0, y0 = np.floor(points.min(axis=0)).astype(int) - pad
+    x1, y1 = np.ceil(points.max(axis=0)).astype(int) + pad
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, shape[1]), min(y1, shape[0])
+    return (x0, y0, x1, y1) if x1 - x0 >= 2 and y1 - y0 >= 2 else None
+
+
+def _mask(size: tuple[int, int], polygons, origin) -> np.ndarray:
+    """A float32 mask of `size` drawn from (polygon (N, 2) pixels, value) pairs in order."""
+    mask = np.zeros(size, np.float32)
+    for polygon, value in polygons:
+        corners = np.round((polygon - origin) * 4).astype(np.int32)
+        cv2.fillPoly(mask, [corners], value, lineType=cv2.LINE_AA, shift=2)
+    return mask

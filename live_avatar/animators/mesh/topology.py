@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -134,6 +136,7 @@ def collapsible_points() -> np.ndarray:
     return mask
 
 
+@functools.lru_cache(maxsize=1)
 def face_triangles() -> np.ndarray:
     """Mediapipe's own face-mesh triangles (its tessellation; holes at the eyes and mouth).
 
@@ -230,11 +233,13 @@ def jaw_weights(landmarks: np.ndarray) -> np.ndarray:
     lower = _depth_inside(xy, OUTER_LIP_LOWER + tuple(reversed(INNER_LIP_LOWER[1:-1])))
     upper = _depth_inside(xy, OUTER_LIP_UPPER + tuple(reversed(INNER_LIP_UPPER[1:-1])))
     in_lower = (lower > -1.0) & (lower >= upper)
-    in_lower[list(LOWER_LIP)] = True
+    in_upper = (upper > -1.0) & (upper > lower)
+    # the contours themselves decide where the two lips touch (a closed mouth)
+    in_lower[list(LOWER_LIP)], in_upper[list(LOWER_LIP)] = True, False
+    in_lower[list(UPPER_LIP)], in_upper[list(UPPER_LIP)] = False, True
     lip_fade = np.clip(1 - 0.7 * (across / half_mouth) ** 2, 0.3, 1.0)
     weights[in_lower] = np.maximum(weights[in_lower], lip_fade[in_lower])
-    weights[(upper > -1.0) & (upper > lower)] = 0.0
-    weights[list(UPPER_LIP)] = 0.0
+    weights[in_upper] = 0.0
     weights[[61, 291, 78, 308]] = 0.3  # the corners hinge
     return weights
 

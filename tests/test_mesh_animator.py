@@ -1,0 +1,149 @@
+"""The mesh animator on real pictures: identity, following a clip with known motion, no-face,
+RGBA, grayscale and oversized avatars."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from live_avatar import motion_metrics as mm
+from live_avatar.animators import create_animator
+from live_avatar.avatars import load_avatar
+from live_avatar.errors import NoFaceError
+from live_avatar.face.landmarks import FaceLandmarker
+from live_avatar.media import read_frames
+
+REPO = Path(__file__).resolve().parent.parent
+AVATARS = REPO / "avatars"
+CLIP = Path(__file__).resolve().parent / "data" / "mesh_drive.mp4"
+KNOWN = json.loads((CLIP.with_suffix(".json")).read_text())
+
+
+def _drive(avatar: np.ndarray, frames: list[np.ndarray]):
+    """Animate `avatar` with `frames`; returns (animator, outputs, driver landmarks)."""
+    animator = create_animator("mesh")
+    animator.set_avatar(avatar)
+    outputs, points = [], []
+    with FaceLandmarker() as mesh:
+        for frame in frames:
+            landmarks = mesh(frame)
+            if not animator.calibrated:
+                animator.calibrate(frame, landmarks)
+            outputs.append(animator.animate(frame, landmarks))
+            points.append(landmarks)
+    return animator, outputs, points
+
+
+@pytest.fixture(scope="module")
+def clip() -> list[np.ndarray]:
+    return list(read_frames(CLIP))
+
+
+@pytest.fixture(scope="module")
+def astronaut_run(clip):
+    animator, outputs, points = _drive(load_avatar(AVATARS / "astronaut.png"), clip)
+    yield animator, outputs, points
+    animator.close()
+
+
+def test_identity_at_calibration_and_after_the_clip(astronaut_run, clip):
+    animator, outputs, points = astronaut_run
+    neutral = animator.neutral()
+    assert outputs[0].shape == neutral.shape and outputs[0].dtype == np.uint8
+    assert mm.psnr(outputs[0], neutral) >= 40
+    # the clip ends at rest; hold the calibration pose a moment: back to the avatar, no drift
+    for _ in range(20):
+        last = animator.animate(clip[0], points[0])
+    assert mm.psnr(last, neutral) >= 40
+
+
+def test_follows_known_mouth_and_roll(astronaut_run):
+    animator, outputs, _ = astronaut_run
+    measured = []
+    with FaceLandmarker() as mesh:
+        for frame in outputs:
+            measured.append(mm.measure(mesh(frame)))
+    mouth = np.array([m["mouth"] for m in measured])
+    roll = np.array([m["roll"] for m in measured])
+    assert np.isfinite(mouth).all(), "the face mesh lost the animated face"
+    assert mm.pearson(mouth, np.array(KNOWN["mouth"])) >= 0.9
+    assert mm.pearson(roll, np.array(KNOWN["roll"])) >= 0.95
+    # the roll is carried over at the driver's scale (same angle, whatever the face size)
+    assert abs(np.ptp(roll) - np.ptp(KNOWN["roll"])) < 0.35 * np.ptp(KNOWN["roll"])
+
+
+def test_mouth_interior_is_dark_and_grey_on_a_grayscale_avatar(clip):
+    colour = load_avatar(AVATARS / "mona_lisa.jpg")
+    gray = np.repeat(cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    widest = int(np.argmax(KNOWN["mouth"]))
+    animator, outputs, _ = _drive(gray, clip[: widest + 1])
+    out = outputs[-1].astype(np.int16)
+    assert (
+        np.abs(out[..., 0] - out[..., 1]).max() <= 2
+        and np.abs(out[..., 1] - out[..., 2]).max() <= 2
+    )
+    changed = np.abs(out - gray).sum(axis=2) > 30
+    assert changed.any(), "the open mouth left the picture unchanged"
+    # the opened mouth is darker than the face it replaced
+    assert out[changed].mean() < gray[changed].mean()
+    animator.close()
+
+
+def test_rgba_avatar_composited_and_animated(tmp_path, clip):
+    rgb = load_avatar(AVATARS / "astronaut.png")
+    alpha = np.zeros(rgb.shape[:2], np.uint8)
+    cv2.circle(alpha, (rgb.shape[1] // 2, rgb.shape[0] // 2), rgb.shape[0] // 2 - 20, 255, -1)
+    path = tmp_path / "cut_out.png"
+    cv2.imwrite(str(path), np.dstack([cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), alpha]))
+    avatar = load_avatar(path)
+    animator, outputs, _ = _drive(avatar, clip[:12])
+    assert outputs[-1].shape == avatar.shape
+    # transparent corners were composited on the light background and stay put
+    assert (outputs[-1][:10, :10] == avatar[:10, :10]).all()
+    assert outputs[-1][:10, :10].mean() > 150
+    animator.close()
+
+
+@pytest.mark.parametrize("kind", ["gradient", "noise"])
+def test_no_face_avatar_says_what_to_do(kind):
+    rng = np.random.default_rng(0)
+    if kind == "gradient":
+        image = np.tile(np.linspace(0, 255, 320, dtype=np.uint8)[None, :, None], (240, 1, 3))
+    else:
+        image = cv2.GaussianBlur(rng.integers(0, 255, (240, 320, 3), dtype=np.uint8), (0, 0), 3)
+    animator = create_animator("mesh")
+    with pytest.raises(NoFaceError, match="no face found in the avatar.*--backend fomm"):
+        animator.set_avatar(image)
+    animator.close()
+
+
+def test_large_portrait_is_reduced_to_the_working_size(caplog):
+    big = cv2.resize(load_avatar(AVATARS / "astronaut.png"), (1600, 1600))
+    animator = create_animator("mesh", max_side=800)
+    with caplog.at_level("WARNING"):
+        animator.set_avatar(big)
+    assert animator.neutral().shape == (800, 800, 3)
+    assert "reduced to 800x800" in caplog.text
+    animator.close()
+
+
+def test_animate_before_set_avatar_is_a_clear_error(clip):
+    animator = create_animator("mesh")
+    with pytest.raises(RuntimeError, match="set_avatar"):
+        animator.animate(clip[0])
+    animator.close()
+    animator.close()  # idempotent
+
+
+def test_detects_driver_landmarks_itself(clip):
+    animator = create_animator("mesh")
+    animator.set_avatar(load_avatar(AVATARS / "mona_lisa.jpg"))
+    animator.calibrate(clip[0])
+    first = animator.animate(clip[0])
+    assert mm.psnr(first, animator.neutral()) >= 40
+    assert animator.animate(clip[20]).shape == first.shape
+    animator.close()
