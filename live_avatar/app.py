@@ -285,6 +285,7 @@ class LiveApp:
         self._calibrate_requested = False
         self._camera_gap = False
         self._used_record_path = False
+        self._terminated = False  # SIGTERM arrived
 
     # ---- set-up and tear-down -------------------------------------------------------------
 
@@ -401,8 +402,10 @@ class LiveApp:
         previous = self._catch_sigterm()
         try:
             self.open()
-            say("running: press h in the preview for the keys, q to quit" if self.preview
-                else "running: Ctrl-C to stop")
+            self.running = not self._terminated
+            if self.running:
+                say("running: press h in the preview for the keys, q to quit" if self.preview
+                    else "running: Ctrl-C to stop")
             period = 1.0 / max(self.settings.output.fps, 1e-3)
             while self.running:
                 started = time.perf_counter()
@@ -427,6 +430,7 @@ class LiveApp:
 
         def stop(signum, frame) -> None:
             self.running = False
+            self._terminated = True  # also when it comes while the models are still loading
 
         return signal.signal(signal.SIGTERM, stop)
 
