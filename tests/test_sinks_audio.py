@@ -80,7 +80,7 @@ def test_recording_with_audio_survives_stop_signals(
     assert set(durations) == {"video", "audio"}
     assert durations["video"] > 2
     # in sync: both tracks cover the same stretch of time
-    assert abs(durations["audio"] - durations["video"]) < 0.3
+    assert abs(durations["audio"] - durations["video"]) < 0.2
 
 
 def test_no_microphone_records_video_only(tmp_path):

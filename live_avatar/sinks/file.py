@@ -6,6 +6,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from fractions import Fraction
 from pathlib import Path
 
@@ -49,7 +50,10 @@ class VideoFileSink(Sink):
         self.frames = 0
         self._microphone = self._open_microphone(audio_device) if audio else None
         self._container, self._vstream, self._astream = self._open_container()
-        self._start = time.perf_counter()
+        # the file's time zero: when the first frame came (audio before it is dropped)
+        self._start: float | None = None
+        self._end: float | None = None  # when the newest frame ends (audio is written up to it)
+        self._audio: deque = deque()  # microphone blocks waiting for the video to catch up
         self._thread = threading.Thread(target=self._run, name="video-writer", daemon=True)
         self._thread.start()
 
@@ -87,7 +91,11 @@ class VideoFileSink(Sink):
             raise UserError(f"writing {self.path} failed: {self._error}")
         if self._closed:
             return
-        self._video.put((frame.copy(), time.perf_counter()))
+        stamp = time.perf_counter()
+        if self._start is None:
+            self._start = stamp
+        self._end = stamp + 1 / self.fps
+        self._video.put((frame.copy(), stamp))
         self.frames += 1
 
     def _run(self) -> None:
@@ -117,28 +125,36 @@ class VideoFileSink(Sink):
             self._error = error
 
     def _drain_audio(self, pts: int | None) -> int | None:
-        """Encode the microphone blocks captured so far; returns the next audio pts."""
-        import av
-
-        if self._microphone is None:
+        """Encode the microphone's samples up to the newest frame's end (the audio never runs
+        ahead of the video, so both tracks end together); returns the next audio pts."""
+        if self._microphone is None or self._start is None:
             return pts
         rate = self._microphone.samplerate
-        while True:
-            try:
-                samples, start = self._microphone.blocks.get_nowait()
-            except queue.Empty:
-                return pts
+        while not self._microphone.blocks.empty():
+            self._audio.append(self._microphone.blocks.get_nowait())
+        limit = round((self._end - self._start) * rate)
+        while self._audio and (pts is None or pts < limit):
+            samples, start = self._audio.popleft()
             if pts is None:
-                # the first block sets the audio's place against the video's clock
+                # the first block after time zero places the audio against the video's clock
                 offset = round((start - self._start) * rate)
+                if offset + len(samples) <= 0:
+                    continue  # wholly before the first frame
                 samples = np.concatenate([silence(offset), samples[max(-offset, 0) :]])
                 pts = 0
-            if len(samples) == 0:
-                continue
-            frame = av.AudioFrame.from_ndarray(samples[None, :], format="fltp", layout="mono")
-            frame.sample_rate, frame.pts = rate, pts
+            if len(samples) > limit - pts:  # keep the rest for when the video catches up
+                self._audio.appendleft((samples[limit - pts :], start))
+                samples = samples[: limit - pts]
+            self._encode_audio(samples, pts, rate)
             pts += len(samples)
-            self._mux(self._astream.encode(frame))
+        return pts
+
+    def _encode_audio(self, samples: np.ndarray, pts: int, rate: int) -> None:
+        import av
+
+        frame = av.AudioFrame.from_ndarray(samples[None, :], format="fltp", layout="mono")
+        frame.sample_rate, frame.pts = rate, pts
+        self._mux(self._astream.encode(frame))
 
     def _mux(self, packets) -> None:
         for packet in packets:
