@@ -13,7 +13,7 @@ from live_avatar.cli import main
 from live_avatar.media import VideoWriter, probe_video, read_frames, write_tone
 from live_avatar.paths import AVATARS_DIR
 
-FRAMES = 6  # few frames: the suite runs on 2 shared cores
+FRAMES = 4  # few frames: the suite runs on 2 shared cores
 MONA = str(AVATARS_DIR / "mona_lisa.jpg")
 ASTRONAUT = str(AVATARS_DIR / "astronaut.png")
 

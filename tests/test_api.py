@@ -24,7 +24,7 @@ from live_avatar.media import VideoWriter, probe_video, read_frames, write_tone
 from live_avatar.paths import AVATARS_DIR
 
 MONA = AVATARS_DIR / "mona_lisa.jpg"
-FRAMES = 5
+FRAMES = 3
 
 
 @pytest.fixture(scope="module")
@@ -102,11 +102,11 @@ def test_save_with_music_and_as_png_frames(animator, driving, tmp_path):
 
 
 def test_iterator_driving_keeps_memory_bounded(animator, driving):
-    # 24 webcam-sized frames (66 MB) produced on the fly: the pipeline must not hold them
+    # 16 webcam-sized frames (44 MB) produced on the fly: the pipeline must not hold them
     from conftest import shared_path
 
     webcam = shared_path("data", "driving", "lp_s18_uncropped_1280x720.mp4")
-    count = 24
+    count = 16
     source = itertools.islice(read_frames(webcam), count)
     tracemalloc.start()
     try:
