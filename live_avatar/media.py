@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,8 +35,15 @@ class VideoInfo:
     has_audio: bool  # True when the file has an audio stream
 
 
+def _natural_key(path: Path) -> list:
+    # frame_9.png before frame_10.png, as a person reads them
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+
+
 def _frame_files(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(
+        (p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=_natural_key
+    )
     if not files:
         raise InputFileError(
             f"no image files in frame folder {folder}: expected PNG or JPEG frames"
@@ -96,8 +104,8 @@ def probe_video(path: str | Path, folder_fps: float = DEFAULT_FOLDER_FPS) -> Vid
 
 
 def read_frames(path: str | Path) -> Iterator[np.ndarray]:
-    """Yield the frames of a video file, or of a folder of images sorted by name, one at a
-    time as HxWx3 uint8 RGB (a long clip is never held in memory)."""
+    """Yield the frames of a video file, or of a folder of images in name order (frame_9
+    before frame_10), one at a time as HxWx3 uint8 RGB (a clip is never held in memory)."""
     path = Path(path)
     if path.is_dir():
         yield from _read_folder(path)

@@ -73,6 +73,14 @@ def test_png_folder_is_lossless_and_reads_back_sorted(tmp_path):
     assert probe_video(tmp_path / "frames").frame_count == 3
 
 
+def test_folder_frames_in_natural_name_order(tmp_path):
+    import cv2
+
+    for index in (10, 9, 1):  # 10 would sort before 9 as plain text
+        cv2.imwrite(str(tmp_path / f"f{index}.png"), np.full((4, 4, 3), index, np.uint8))
+    assert [int(f[0, 0, 0]) for f in read_frames(tmp_path)] == [1, 9, 10]
+
+
 def test_error_leaves_no_file_and_ctrl_c_finalises(tmp_path):
     out = tmp_path / "broken.mp4"
     with pytest.raises(RuntimeError):
