@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 
 import numpy as np
 
@@ -18,6 +20,29 @@ def _mediapipe_solutions():
     import mediapipe as mp
 
     return mp.solutions
+
+
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Silence what native code writes to file descriptor 2 inside the block.
+
+    mediapipe's C++ graph prints several log lines when a graph starts and on its first frame
+    (before its logging is configured, so no setting turns them off); they would bury the
+    app's own one-line messages.
+    """
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable stderr (e.g. a detached process): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _to_pixels(face_landmarks, width: int, height: int) -> np.ndarray:
@@ -40,13 +65,16 @@ class FaceLandmarker:
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
     ):
-        self._mesh = _mediapipe_solutions().face_mesh.FaceMesh(
-            static_image_mode=static_image,
-            max_num_faces=1,
-            refine_landmarks=True,
-            min_detection_confidence=min_detection_confidence,
-            min_tracking_confidence=min_tracking_confidence,
-        )
+        with quiet_native_stderr():
+            self._mesh = _mediapipe_solutions().face_mesh.FaceMesh(
+                static_image_mode=static_image,
+                max_num_faces=1,
+                refine_landmarks=True,
+                min_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=min_tracking_confidence,
+            )
+        # the first frames start the graph's detection and tracking parts, which log natively
+        self._quiet_frames = 3
 
     def __call__(self, image: np.ndarray) -> np.ndarray | None:
         """Landmarks of the face in `image` (HxWx3 uint8 RGB).
@@ -56,7 +84,12 @@ class FaceLandmarker:
         """
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"unexpected frame {image.shape} {image.dtype}, expected HxWx3 uint8")
-        result = self._mesh.process(np.ascontiguousarray(image))
+        if self._quiet_frames > 0:
+            self._quiet_frames -= 1
+            with quiet_native_stderr():
+                result = self._mesh.process(np.ascontiguousarray(image))
+        else:
+            result = self._mesh.process(np.ascontiguousarray(image))
         if not result.multi_face_landmarks:
             return None
         height, width = image.shape[:2]
@@ -84,7 +117,7 @@ def detect_face_boxes(image: np.ndarray, min_confidence: float = 0.4) -> list[Bo
     solutions = _mediapipe_solutions()
     boxes: list[Box] = []
     for model in (1, 0):
-        with solutions.face_detection.FaceDetection(
+        with quiet_native_stderr(), solutions.face_detection.FaceDetection(
             model_selection=model, min_detection_confidence=min_confidence
         ) as detector:
             result = detector.process(np.ascontiguousarray(image))
