@@ -140,3 +140,18 @@ def test_window_without_display_is_a_user_error(monkeypatch):
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     with pytest.raises(UserError, match="--no-preview"):
         open_sink("window", (160, 90), 30)
+
+
+def test_live_loop_feeds_the_virtual_camera(capture_backend, driving_dir, portraits_dir, tmp_path):
+    from live_avatar.cli import main
+
+    status = main(["--camera", str(driving_dir / "lp_s18_uncropped_1280x720.mp4"),
+                   "--avatar", str(portraits_dir / "afy_mona_lisa_face.jpg"),
+                   "--avatars-dir", str(tmp_path), "--output", "vcam", "--vcam-backend",
+                   "capture", "--output-size", "320x180", "--no-preview", "--max-frames", "12"])
+    assert status == 0
+    received = capture_backend.frames
+    assert len(received) == 12
+    assert all(frame.shape == (180, 320, 3) for frame in received)
+    # a portrait in the middle of a 16:9 frame, over a darker backdrop
+    assert received[-1][:, 110:210].mean() > received[-1][:, :40].mean() + 10
