@@ -600,7 +600,12 @@ class LiveApp:
             return Path(out.record)
         folder = Path(out.record).parent if out.record else Path(out.record_dir)
         folder.mkdir(parents=True, exist_ok=True)
-        return folder / f"live-avatar-{datetime.now():%Y%m%d-%H%M%S}.mp4"
+        stem = f"live-avatar-{datetime.now():%Y%m%d-%H%M%S}"
+        path, number = folder / f"{stem}.mp4", 1
+        while path.exists():  # never overwrite an earlier take
+            number += 1
+            path = folder / f"{stem}-{number}.mp4"
+        return path
 
     def toggle_help(self) -> None:
         self.show_help = not self.show_help
