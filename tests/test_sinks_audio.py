@@ -25,7 +25,8 @@ def pulse_null_source():
     """A running PulseAudio whose default input is the monitor of a null sink."""
     if shutil.which("pulseaudio") is None or shutil.which("pactl") is None:
         pytest.skip("needs pulseaudio (apt-get install pulseaudio)")
-    if _pactl("info").returncode != 0:
+    started = _pactl("info").returncode != 0
+    if started:
         subprocess.run(["pulseaudio", "-D", "--exit-idle-time=-1"], capture_output=True,
                        timeout=20)
         deadline = time.time() + 10
@@ -39,6 +40,8 @@ def pulse_null_source():
     _pactl("set-default-source", "live_avatar_test.monitor")
     yield "live_avatar_test.monitor"
     _pactl("unload-module", loaded.stdout.strip())
+    if started:  # leave the machine as it was
+        subprocess.run(["pulseaudio", "--kill"], capture_output=True, timeout=20)
 
 
 def _streams(path: Path) -> dict[str, float]:
