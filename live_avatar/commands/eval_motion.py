@@ -96,12 +96,21 @@ def run(args: argparse.Namespace) -> int:
         print_summary(results)
     if args.json:
         data = [asdict(r) | {"passed": r.passed} for r in results]
-        Path(args.json).write_text(json.dumps(data, indent=2, default=_json_number))
+        Path(args.json).write_text(json.dumps(_plain(data), indent=2))
     return 0
 
 
-def _json_number(value):
-    return None if isinstance(value, float) and not math.isfinite(value) else value
+def _plain(value):
+    """JSON-ready copy: numpy scalars as Python numbers, inf and NaN as null."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _backend_settings(args: argparse.Namespace) -> dict:

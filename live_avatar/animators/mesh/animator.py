@@ -38,8 +38,9 @@ class MeshSettings:
     smoothing: bool = True  # One Euro filter on the driver's landmarks
     min_cutoff: float = 3.0  # Hz: lower = steadier still face (One Euro)
     beta: float = 40.0  # how fast the filter opens up with speed (per face height per second)
+    aperture_cutoff: float = 20.0  # Hz: the mouth and eye openings' own, lighter smoothing
     fps: float = 30.0  # assumed frame rate of the driving frames (filter timestamps)
-    grid_cells: int = 90  # warp grid cells along the face height (finer = sharper lids, slower)
+    grid_cells: int = 64  # warp grid cells along the face height (finer = sharper lids, slower)
 
 
 def create(
@@ -86,7 +87,7 @@ class MeshAnimator(Animator):
         vertices = np.concatenate([self._points[:, :2], anchors[:, :2]])
         moving = np.concatenate([np.ones(len(self._points), bool), follow > 0])
         face_height = float(np.ptp(self._points[list(FACE_OVAL), 1]))
-        step = int(np.clip(round(face_height / self.settings.grid_cells), 1, 8))
+        step = int(np.clip(round(face_height / self.settings.grid_cells), 2, 8))
         collapsible = np.concatenate([collapsible_points(), np.zeros(len(anchors), bool)])
         triangles = mesh_triangles(self._points, anchors[:, :2])
         self._warp = MeshWarp(vertices, triangles, moving, (height, width), step, collapsible)
@@ -139,6 +140,7 @@ class MeshAnimator(Animator):
         self._transfer.calibrate(points, float(max(driving.shape[:2])))
         self._unit = max(float(np.ptp(points[list(FACE_OVAL), 1])), 1.0)
         self._filter = OneEuroFilter(self.settings.min_cutoff, self.settings.beta, 1.0)
+        self._aperture_filter = OneEuroFilter(self.settings.aperture_cutoff, 0.0, 1.0)
         self._frame = 0
         self._mouth.reset()
         self._eyes.reset()
@@ -162,19 +164,27 @@ class MeshAnimator(Animator):
         points = self._driver_landmarks(driving, landmarks)
         if points is None:  # face lost for a moment: hold the last picture
             return self.neutral() if self._last is None else self._last.copy()
-        target, anchors, opened = self.target_landmarks(self._smooth(points))
+        target, anchors, opened = self.target_landmarks(self._smooth(points), points)
         self._last = self.render(target, anchors, opened)
         return self._last.copy()
 
-    def target_landmarks(self, driver: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    def target_landmarks(
+        self, driver: np.ndarray, raw: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, float]:
         """Where the avatar's landmarks and anchors go for driver landmarks (478, 3):
         ((478, 3) avatar pixels, (M, 2) anchor positions, mouth opening beyond the avatar's
-        rest in face-height units)."""
+        rest in face-height units). `driver` is smoothed; the apertures (mouth, eyes) are read
+        from `raw` when given, lightly smoothed on their own: speech and blinks are too
+        quick for the head's smoothing."""
         transfer = self._transfer
         pose = transfer.pose(driver)
+        neutral = pose.neutral if raw is None else transfer.pose(raw).neutral
+        apertures = np.array([self._mouth.driver_opening(neutral), *self._eyes.openings(neutral)])
+        if self.settings.smoothing and raw is not None:
+            apertures = self._aperture_filter(apertures, self._frame / self.settings.fps)
         points = self._points + transfer.expression(pose)
-        opened = self._mouth.apply(points, self._mouth.driver_opening(pose.neutral))
-        self._eyes.apply(points, self._eyes.fractions(pose.neutral))
+        opened = self._mouth.apply(points, float(apertures[0]))
+        self._eyes.apply(points, self._eyes.fractions(apertures[1:]))
         anchors = transfer.rigid(pose, self._anchors, self._follow)[:, :2]
         return transfer.rigid(pose, points), anchors, opened
 

@@ -40,13 +40,16 @@ class EyeTransfer:
         for history in self.history:
             history.clear()
 
-    def fractions(self, neutral_driver: np.ndarray) -> list[float]:
-        """How open each driver eye is between its closed extreme (0) and its usual opening
-        (1); neutral_driver: (478, 3) pose-free landmarks."""
+    def openings(self, neutral_driver: np.ndarray) -> list[float]:
+        """Each driver eye's lid gap over its width; neutral_driver: (478, 3) pose-free."""
+        return [_opening(neutral_driver[:, :2], eye) for eye in EYES]
+
+    def fractions(self, openings) -> list[float]:
+        """How open each driver eye is (`openings` from `openings()`), between its closed
+        extreme (0) and its usual opening (1)."""
         out = []
-        for eye, history in zip(EYES, self.history, strict=True):
-            value = _opening(neutral_driver[:, :2], eye)
-            history.append(value)
+        for value, history in zip(openings, self.history, strict=True):
+            history.append(float(value))
             usual = float(np.percentile(history, OPEN_PERCENTILE))
             # mediapipe's lids never quite meet: a closed eye reads about a third of an open one
             closed = min(min(history), CLOSED_SHARE * usual)

@@ -12,7 +12,7 @@ from live_avatar.animators.mesh.topology import STABLE, expression_weights
 # A 2-D warp cannot hide the far side of a turning head: it folds the picture instead. The
 # head is turned as if a little flatter than the face mesh says, and by at most this angle,
 # so the fold comes later and rarely.
-DEPTH_SCALE = 0.6
+DEPTH_SCALE = 1.0
 MAX_TURN_DEGREES = 30.0
 
 

@@ -123,7 +123,7 @@ class MouthInterior:
         upper = xy[list(INNER_LIP_UPPER)]
         kept_lower = xy[list(INNER_LIP_LOWER[1:-1])] - down * (opened * height)
         kept = np.concatenate([upper, kept_lower[::-1]])
-        teeth_height = min(0.4 * opened, 0.04) * height if self.paint_teeth else 0.0
+        teeth_height = min(0.55 * opened, 0.045) * height if self.paint_teeth else 0.0
         teeth = np.concatenate([upper, (upper + down * teeth_height)[::-1]])
         box = _box(hole, frame.shape, int(0.05 * self.face_height) + 2)
         if box is None:

@@ -8,7 +8,7 @@ import numpy as np
 # Newton steps that turn the forward displacement into the inverse map remap needs
 INVERSE_ITERATIONS = 3
 # smoothing passes at most, to take the folds out of a displacement (see untangle)
-UNTANGLE_ITERATIONS = 30
+UNTANGLE_ITERATIONS = 8
 # a triangle squeezed below this share of its rest area counts as folding
 MIN_AREA_RATIO = 0.08
 
@@ -99,7 +99,9 @@ class MeshWarp:
         self.vertices = vertices.astype(np.float64)
         area = _signed_areas(self.vertices, triangles)
         # a closed mouth's gap may open and an eye may close: those are not folds
-        keep = (np.abs(area) > 0.5) & ~collapsible[triangles].all(axis=1)
+        # slivers (a profile's far side) turn over at the slightest motion and cover nothing
+        sliver = np.abs(area) < max(0.5, 0.15 * float(np.median(np.abs(area))))
+        keep = ~sliver & ~collapsible[triangles].all(axis=1)
         self.triangles, self.rest_area = triangles[keep], area[keep]
         edges = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]])
         self.edges = np.unique(np.concatenate([edges, edges[:, ::-1]]), axis=0)
@@ -158,24 +160,27 @@ class MeshWarp:
         x0, y0 = self.roi[:2]
         source = self.grid - forward
         limit = 4.0 * self.step  # no step longer than this: keeps a bad guess local
+        scale = np.float32(1.0 / self.step)
+        offset = np.array([0.5 - x0, 0.5 - y0], np.float32) * scale - 0.5
         for _ in range(INVERSE_ITERATIONS):
-            gx = (source[..., 0] - x0 + 0.5) / self.step - 0.5
-            gy = (source[..., 1] - y0 + 0.5) / self.step - 0.5
-            at = cv2.remap(fields, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            residual = source + at[..., 0:2] - self.grid
-            a, c = 1.0 + at[..., 2], at[..., 3]  # Jacobian [[a, b], [c, e]] of s + forward(s)
-            b, e = at[..., 4], 1.0 + at[..., 5]
+            at_grid = source * scale + offset
+            at = cv2.remap(
+                fields,
+                at_grid[..., 0],
+                at_grid[..., 1],
+                cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
+            rx, ry = (source + at[..., 0:2] - self.grid).transpose(2, 0, 1)
+            # Jacobian [[a, b], [c, e]] of s + forward(s)
+            a, c, b, e = at[..., 2] + 1.0, at[..., 3], at[..., 4], at[..., 5] + 1.0
             det = a * e - b * c
             usable = det > 0.05
-            safe = np.where(usable, det, 1.0)
-            step_x = np.where(
-                usable, (e * residual[..., 0] - b * residual[..., 1]) / safe, residual[..., 0]
-            )
-            step_y = np.where(
-                usable, (a * residual[..., 1] - c * residual[..., 0]) / safe, residual[..., 1]
-            )
-            step = np.clip(np.stack([step_x, step_y], axis=-1), -limit, limit)
-            source = source - step
+            inverse = np.where(usable, 1.0 / np.where(usable, det, 1.0), 0.0)
+            step_x = np.where(usable, (e * rx - b * ry) * inverse, rx)
+            step_y = np.where(usable, (a * ry - c * rx) * inverse, ry)
+            source[..., 0] -= np.clip(step_x, -limit, limit)
+            source[..., 1] -= np.clip(step_y, -limit, limit)
         return source.astype(np.float32)
 
     def apply(self, image: np.ndarray, displacement: np.ndarray, out: np.ndarray) -> None:
