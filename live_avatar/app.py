@@ -20,6 +20,7 @@ import numpy as np
 from live_avatar import hotkeys
 from live_avatar.calibration import Calibrator
 from live_avatar.capture import FrameSource
+from live_avatar.compose import Compositor
 from live_avatar.config import LiveSettings
 from live_avatar.errors import NoFaceError, UserError
 from live_avatar.face.crop import crop_square, face_box_from_landmarks
@@ -151,48 +152,6 @@ class LossFader:
 
     def reset(self) -> None:
         self.last, self._lost_since = None, None
-
-
-class Compositor:
-    """Puts the animated portrait (any aspect) into the 16:9 output frame, over a blurred
-    copy of the avatar (or a solid colour) instead of squashing it."""
-
-    def __init__(self, size: tuple[int, int], background: str = "blur"):
-        self.size = size
-        self.background = background
-        self._backdrop: np.ndarray | None = None
-
-    def set_avatar(self, neutral: np.ndarray) -> None:
-        """Prepare the backdrop from the avatar at rest (HxWx3 uint8 RGB)."""
-        width, height = self.size
-        if self.background.startswith("#") and len(self.background) == 7:
-            colour = tuple(int(self.background[i : i + 2], 16) for i in (1, 3, 5))
-            self._backdrop = np.full((height, width, 3), colour, dtype=np.uint8)
-            return
-        # cover the frame at 1/16 size, blur there (cheap), darken so the portrait stands out
-        small_w, small_h = max(width // 16, 1), max(height // 16, 1)
-        h, w = neutral.shape[:2]
-        scale = max(small_w / w, small_h / h)
-        cover = cv2.resize(neutral, (max(round(w * scale), small_w), max(round(h * scale), small_h)),
-                           interpolation=cv2.INTER_AREA)
-        y0, x0 = (cover.shape[0] - small_h) // 2, (cover.shape[1] - small_w) // 2
-        small = cv2.GaussianBlur(cover[y0 : y0 + small_h, x0 : x0 + small_w], (0, 0), 2.5)
-        self._backdrop = (cv2.resize(small, (width, height)) * 0.6).astype(np.uint8)
-
-    def __call__(self, image: np.ndarray) -> np.ndarray:
-        """image: HxWx3 uint8 RGB -> the output frame, height x width x 3 uint8 RGB."""
-        width, height = self.size
-        scale = min(width / image.shape[1], height / image.shape[0])
-        new_w, new_h = round(image.shape[1] * scale), round(image.shape[0] * scale)
-        fitted = cv2.resize(image, (new_w, new_h),
-                            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        if self._backdrop is None:
-            out = np.zeros((height, width, 3), dtype=np.uint8)
-        else:
-            out = self._backdrop.copy()
-        top, left = (height - new_h) // 2, (width - new_w) // 2
-        out[top : top + new_h, left : left + new_w] = fitted
-        return out
 
 
 class Stats:

@@ -87,7 +87,8 @@ class _Path:
     """The per-frame path of the live app, built from the live app's own parts."""
 
     def __init__(self, settings: BenchSettings):
-        from live_avatar.app import Compositor, load_avatar_with_face
+        from live_avatar.app import load_avatar_with_face
+        from live_avatar.compose import Compositor
         from live_avatar.sinks.null import NullSink
         from live_avatar.tracking import FaceTracker
 
