@@ -43,7 +43,8 @@ class FommAnimator(Animator):
         self._kp_initial: dict | None = None
         self._scale: torch.Tensor | None = None
         self._neutral: np.ndarray | None = None
-        self._pinned: torch.Tensor | None = None
+        self._pinned: torch.Tensor | None = None  # CUDA: page-locked staging for uploads
+        self._uploaded = None  # CUDA: event recorded after the last upload from _pinned
 
     # -- conversions -------------------------------------------------------------------
     def to_tensor(self, image: np.ndarray, what: str = "frame") -> torch.Tensor:
@@ -61,9 +62,13 @@ class FommAnimator(Animator):
             # pinned staging buffer: the upload is asynchronous and the GPU never waits on it
             if self._pinned is None or self._pinned.shape != host.shape:
                 self._pinned = torch.empty(host.shape, dtype=torch.uint8, pin_memory=True)
+                self._uploaded = torch.cuda.Event()
+            self._uploaded.synchronize()  # the previous upload has left the buffer
             self._pinned.copy_(host)
             host = self._pinned
         pixels = host.to(self.engine.device, non_blocking=True)
+        if self._uploaded is not None:
+            self._uploaded.record()
         return (pixels.permute(2, 0, 1).unsqueeze(0).float() / 255.0).contiguous()
 
     @staticmethod

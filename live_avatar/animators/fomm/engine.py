@@ -51,6 +51,8 @@ class FommEngine:
         self.device = device
         if self.options.threads:
             torch.set_num_threads(self.options.threads)
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed 256x256 shapes: pick the best kernels
         # the networks as loaded (used by the reference step and to check the fast copies)
         self.generator = generator.to(device).eval()
         self.kp_detector = kp_detector.to(device).eval()
@@ -76,14 +78,14 @@ class FommEngine:
 
     def keypoints(self, image: torch.Tensor) -> dict:
         """image (B, C, H, W) float32 [0, 1] on the device -> keypoints in float32."""
-        with torch.inference_mode(), _no_autocast(self.device):
+        with self._no_grad(), _no_autocast(self.device):
             kp = self.frame_kp_detector(self._layout(image))
         return {k: v.float() for k, v in kp.items()}
 
     def encode(self, image: torch.Tensor) -> SourceState:
         """Encode the avatar once. image: (1, C, H, W) float32 in [0, 1] on the device."""
         self._graph = None  # a captured step holds the previous avatar's tensors
-        with torch.inference_mode():
+        with self._no_grad():
             kp = self.keypoints(image)
             features = self.frame_generator.encode(self._layout(image))
             small = self.frame_generator.dense_motion_network.downsample(image)
@@ -96,7 +98,7 @@ class FommEngine:
         'deformation'}.
         """
         gen = self.frame_generator
-        with torch.inference_mode(), self._autocast():
+        with self._no_grad(), self._autocast():
             motion = gen.dense_motion_network.forward_small(state.small, kp_driving, state.kp)
             prediction = gen.decode(state.features, motion)
         out = {k: v.float() for k, v in motion.items() if k != "sparse_deformed"}
@@ -122,7 +124,7 @@ class FommEngine:
     def _eager_step(self, state: SourceState, driving: torch.Tensor, kp_initial: dict,
                     relative: bool, scale: torch.Tensor) -> torch.Tensor:
         kp = self.keypoints(driving)
-        with torch.inference_mode():
+        with self._no_grad():
             kp_norm = normalize_kp(state.kp, kp, kp_initial, relative=relative, scale=scale)
         return self.render(state, kp_norm)["prediction"]
 
@@ -136,6 +138,10 @@ class FommEngine:
                       file=sys.stderr)
                 self._compiled = self._eager_step
         return _Fallback(self, self._compiled)
+
+    def _no_grad(self):
+        # inference tensors cannot enter torch.compile graphs: plain no_grad when compiling
+        return torch.no_grad() if self.options.compile else torch.inference_mode()
 
     def _autocast(self):
         if self.use_fp16:
