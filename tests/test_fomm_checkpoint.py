@@ -63,7 +63,7 @@ def test_official_fixture_files_load(fixture_a):
 
 
 def test_wrong_config_names_file_config_and_first_key(tiny):
-    config, path = tiny[0], tiny[1]
+    path = tiny[1]
     generator, kp_detector = build_networks(load_config(REPO / "configs" / "vox-256.yaml"))
     with pytest.raises(CheckpointError) as err:
         load_into(path, REPO / "configs" / "vox-256.yaml", generator, kp_detector)

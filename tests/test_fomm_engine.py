@@ -34,6 +34,7 @@ def _tensor(image: np.ndarray) -> torch.Tensor:
 def trained(request):
     """Fixture-A networks (trained-like statistics matter for the batch-norm folding)."""
     from conftest import shared_path
+
     from live_avatar.animators.fomm.checkpoint import load_into
     from live_avatar.animators.fomm.model import load_config
 

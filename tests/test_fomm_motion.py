@@ -6,8 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from live_avatar.animators.fomm.motion import adapt_movement_scale, hull_area, inverse_2x2
-from live_avatar.animators.fomm.motion import normalize_kp
+from live_avatar.animators.fomm.motion import (
+    adapt_movement_scale,
+    hull_area,
+    inverse_2x2,
+    normalize_kp,
+)
 
 
 def test_hull_area_of_simple_shapes():

@@ -102,7 +102,7 @@ def load_into(path: str | Path, config: str | Path, generator: nn.Module,
               kp_detector: nn.Module, map_location: str | torch.device = "cpu") -> None:
     """Load checkpoint `path` into the networks built from `config` (named in errors)."""
     states = read_checkpoint(path, map_location, config)
-    for part, network in zip(PARTS, (generator, kp_detector)):
+    for part, network in zip(PARTS, (generator, kp_detector), strict=True):
         problem = first_mismatch(part, network, states[part])
         if problem:
             raise CheckpointError(

@@ -6,8 +6,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from live_avatar.animators.fomm.blocks import AntiAliasInterpolation2d, Hourglass
-from live_avatar.animators.fomm.blocks import kp2gaussian, make_coordinate_grid, warp
+from live_avatar.animators.fomm.blocks import (
+    AntiAliasInterpolation2d,
+    Hourglass,
+    kp2gaussian,
+    make_coordinate_grid,
+    warp,
+)
 from live_avatar.animators.fomm.motion import inverse_2x2
 
 

@@ -67,7 +67,9 @@ class FommEngine:
     def _per_frame_networks(self) -> tuple[nn.Module, nn.Module]:
         gen, kp = self.generator, self.kp_detector
         if self.options.fast:
-            gen, kp = fast.optimize(gen), fast.optimize(kp)
+            # torch.compile does its own weight packing and cannot trace the prepacked ops
+            pack = not self.options.compile
+            gen, kp = fast.optimize(gen, pack=pack), fast.optimize(kp, pack=pack)
         if self.options.channels_last:
             gen = gen.to(memory_format=torch.channels_last)
             kp = kp.to(memory_format=torch.channels_last)

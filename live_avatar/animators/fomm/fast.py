@@ -181,8 +181,11 @@ def _rewrite(module: nn.Module) -> nn.Module | None:
     return None
 
 
-def optimize(network: nn.Module) -> nn.Module:
-    """A deep copy of `network` in eval mode with every block replaced by its fast form."""
+def optimize(network: nn.Module, pack: bool = True) -> nn.Module:
+    """A deep copy of `network` in eval mode with every block replaced by its fast form.
+
+    pack=False keeps plain F.conv2d calls (no oneDNN prepacking), e.g. for torch.compile.
+    """
     net = copy.deepcopy(network).eval()
 
     def visit(parent: nn.Module) -> None:
@@ -194,6 +197,9 @@ def optimize(network: nn.Module) -> nn.Module:
                 setattr(parent, name, fast)
 
     visit(net)
+    for module in net.modules():
+        if isinstance(module, FusedConv):
+            module.pack = module.pack and pack
     for p in net.parameters():
         p.requires_grad_(False)
     return net

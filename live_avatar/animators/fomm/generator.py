@@ -6,8 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from live_avatar.animators.fomm.blocks import DownBlock2d, ResBlock2d, SameBlock2d, UpBlock2d
-from live_avatar.animators.fomm.blocks import warp
+from live_avatar.animators.fomm.blocks import DownBlock2d, ResBlock2d, SameBlock2d, UpBlock2d, warp
 from live_avatar.animators.fomm.dense_motion import DenseMotionNetwork
 
 

@@ -6,8 +6,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from live_avatar.animators.fomm.blocks import AntiAliasInterpolation2d, Hourglass
-from live_avatar.animators.fomm.blocks import make_coordinate_grid
+from live_avatar.animators.fomm.blocks import (
+    AntiAliasInterpolation2d,
+    Hourglass,
+    make_coordinate_grid,
+)
 
 
 class KPDetector(nn.Module):
