@@ -147,3 +147,16 @@ def test_detects_driver_landmarks_itself(clip):
     assert mm.psnr(first, animator.neutral()) >= 40
     assert animator.animate(clip[20]).shape == first.shape
     animator.close()
+
+
+def test_a_new_avatar_keeps_the_calibration(clip):
+    animator = create_animator("mesh")
+    animator.set_avatar(load_avatar(AVATARS / "astronaut.png"))
+    with FaceLandmarker() as mesh:
+        first, later = mesh(clip[0]), mesh(clip[8])
+    animator.calibrate(clip[0], first)
+    animator.animate(clip[8], later)
+    animator.set_avatar(load_avatar(AVATARS / "raphael_la_velata.jpg"))
+    assert animator.calibrated
+    assert animator.animate(clip[8], later).shape == animator.neutral().shape
+    animator.close()

@@ -79,25 +79,30 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_frames < 0:
         raise UserError(f"--max-frames must be 0 (all) or a positive count, not {args.max_frames}")
-    results = []
-    for avatar in args.avatar:
-        for driving in args.driving:
+    pairs = [(avatar, driving) for avatar in args.avatar for driving in args.driving]
+    results, failures = [], []
+    for avatar, driving in pairs:
+        strip = args.strip if not results else None
+        try:
             result = evaluate(
-                avatar,
-                driving,
-                args.backend,
-                args.max_frames,
-                _backend_settings(args),
-                args.strip if len(results) == 0 else None,
+                avatar, driving, args.backend, args.max_frames, _backend_settings(args), strip
             )
-            print_evaluation(result)
-            results.append(result)
-    if len(results) > 1:
-        print_summary(results)
+        except UserError as error:
+            if len(pairs) == 1:
+                raise
+            # one unusable pair (a cartoon without a face) must not lose the whole table
+            failures.append(f"{Path(avatar).name} x {Path(driving).name}: {error}")
+            print(f"\n{failures[-1]}")
+            continue
+        print_evaluation(result)
+        results.append(result)
+    if len(pairs) > 1:
+        print_summary(results, failures)
     if args.json:
         data = [asdict(r) | {"passed": r.passed} for r in results]
+        data += [{"error": failure} for failure in failures]
         Path(args.json).write_text(json.dumps(_plain(data), indent=2))
-    return 0
+    return 2 if failures else 0
 
 
 def _plain(value):
@@ -293,7 +298,7 @@ def print_evaluation(result: Evaluation) -> None:
     )
 
 
-def print_summary(results: list[Evaluation]) -> None:
+def print_summary(results: list[Evaluation], failures: list[str] = ()) -> None:
     """Every pair in one table: r per channel ('-' = not scored), identity and return."""
     print(
         f"\n{'avatar':38} {'driving':30} {'mouth':>6} {'eyes':>6} {'roll':>6} {'yaw':>6} "
@@ -309,3 +314,5 @@ def print_summary(results: list[Evaluation]) -> None:
             + f" {ident:>6} {back:>6}"
             + ("" if r.passed else "  below target")
         )
+    for failure in failures:
+        print(f"not evaluated: {failure}")

@@ -1,0 +1,1 @@
+"""The embedded face-mesh animator (`--backend mesh`): no weights, real time on a CPU."""

@@ -51,7 +51,11 @@ def create(
 
 
 class MeshAnimator(Animator):
-    """Moves the avatar's own face-mesh landmarks as the driver's move and warps the portrait."""
+    """Moves the avatar's own face-mesh landmarks as the driver's move and warps the portrait.
+
+    Motion is always relative to the calibration frame (`MotionOptions.relative` is not
+    used); `adapt_scale` False moves the avatar as if the driver's crop were its face box.
+    """
 
     name = "mesh"
     driving_size = None
@@ -96,6 +100,8 @@ class MeshAnimator(Animator):
         self._interior = MouthInterior(image, self._points, is_grayscale(image))
         self._eyes = EyeTransfer(self._points)
         self._last = None
+        if self._calibrated:  # a new avatar keeps the driver's neutral pose
+            self._transfer.calibrate(*self._calibration)
 
     def _working_size(self, image: np.ndarray) -> np.ndarray:
         height, width = image.shape[:2]
@@ -137,7 +143,8 @@ class MeshAnimator(Animator):
             raise NoFaceError(
                 "no face found in the calibration frame: face the camera and try again"
             )
-        self._transfer.calibrate(points, float(max(driving.shape[:2])))
+        self._calibration = (points, float(max(driving.shape[:2])))
+        self._transfer.calibrate(*self._calibration)
         self._unit = max(float(np.ptp(points[list(FACE_OVAL), 1])), 1.0)
         self._filter = OneEuroFilter(self.settings.min_cutoff, self.settings.beta, 1.0)
         self._aperture_filter = OneEuroFilter(self.settings.aperture_cutoff, 0.0, 1.0)

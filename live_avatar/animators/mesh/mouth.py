@@ -101,6 +101,7 @@ class MouthInterior:
         if grayscale:
             lip_colour, teeth = np.full(3, lip_colour.mean()), np.full(3, teeth.mean())
         self.colour = (lip_colour * 0.35).astype(np.float32)  # the mouth's inside, in shadow
+        self.tongue = (lip_colour * 0.75).astype(np.float32)
         self.teeth = np.clip(teeth * 0.85, 0, 255).astype(np.float32)
         xy = avatar[:, :2].astype(np.float64)
         _, down, height = face_axes(xy)
@@ -125,20 +126,30 @@ class MouthInterior:
         kept = np.concatenate([upper, kept_lower[::-1]])
         teeth_height = min(0.55 * opened, 0.045) * height if self.paint_teeth else 0.0
         teeth = np.concatenate([upper, (upper + down * teeth_height)[::-1]])
+        # the tongue rests on the lower teeth: a lip-coloured mound above the lower lip
+        lower = xy[list(INNER_LIP_LOWER)]
+        tongue_height = min(0.3 * opened, 0.06) * height
+        mound = np.sin(np.linspace(0, np.pi, len(lower)))[:, None] ** 0.5
+        tongue = np.concatenate([lower, (lower - down * tongue_height * mound)[::-1]])
         box = _box(hole, frame.shape, int(0.05 * self.face_height) + 2)
         if box is None:
             return
         x0, y0, x1, y1 = box
         inside = _mask((y1 - y0, x1 - x0), [(hole, 1.0), (kept, 0.0)], (x0, y0))
         band = _mask((y1 - y0, x1 - x0), [(teeth, 1.0)], (x0, y0)) * inside
-        self._composite(frame[y0:y1, x0:x1], inside, band, float(np.clip(opened / 0.008, 0, 1)))
+        mound = _mask((y1 - y0, x1 - x0), [(tongue, 1.0)], (x0, y0)) * inside * (1 - band)
+        strength = float(np.clip(opened / 0.008, 0, 1))
+        self._composite(frame[y0:y1, x0:x1], inside, band, mound, strength)
 
-    def _composite(self, region: np.ndarray, inside, band, strength: float) -> None:
+    def _composite(self, region: np.ndarray, inside, band, mound, strength: float) -> None:
+        """Blend the inside (masks: HxW float32 in [0, 1]) into `region` (in place)."""
         soft = max(0.6, 0.006 * self.face_height)
         edge = cv2.GaussianBlur(inside, (0, 0), soft)
         # deeper (darker) away from the lips: a wider blur of the same region
         depth = cv2.GaussianBlur(inside, (0, 0), 3 * soft)
         shade = self.colour * (1.0 - 0.55 * depth)[..., None]
+        tongue = cv2.GaussianBlur(mound, (0, 0), 1.5 * soft)[..., None]
+        shade = shade * (1 - tongue) + self.tongue * (0.7 + 0.3 * tongue) * tongue
         teeth = cv2.GaussianBlur(band, (0, 0), 0.7 * soft)[..., None]
         colour = shade * (1 - teeth) + self.teeth * (0.85 + 0.15 * teeth) * teeth
         alpha = (np.clip(edge * 1.6 - 0.3, 0, 1) * strength)[..., None]
