@@ -175,12 +175,13 @@ class MeshWarp:
             # Jacobian [[a, b], [c, e]] of s + forward(s)
             a, c, b, e = at[..., 2] + 1.0, at[..., 3], at[..., 4], at[..., 5] + 1.0
             det = a * e - b * c
-            usable = det > 0.05
-            inverse = np.where(usable, 1.0 / np.where(usable, det, 1.0), 0.0)
-            step_x = np.where(usable, (e * rx - b * ry) * inverse, rx)
-            step_y = np.where(usable, (a * ry - c * rx) * inverse, ry)
-            source[..., 0] -= np.clip(step_x, -limit, limit)
-            source[..., 1] -= np.clip(step_y, -limit, limit)
+            folded = det <= 0.05
+            det[folded] = 1.0
+            step_x = (e * rx - b * ry) / det
+            step_y = (a * ry - c * rx) / det
+            step_x[folded], step_y[folded] = rx[folded], ry[folded]
+            source[..., 0] -= np.clip(step_x, -limit, limit, out=step_x)
+            source[..., 1] -= np.clip(step_y, -limit, limit, out=step_y)
         return source.astype(np.float32)
 
     def apply(self, image: np.ndarray, displacement: np.ndarray, out: np.ndarray) -> None:
