@@ -142,3 +142,23 @@ def test_random_weights_say_so(capsys):
     anim.set_avatar(_rgb("astronaut.png", 64))
     assert anim.animate(_rgb("mona_lisa.jpg", 64)).shape == (256, 256, 3)
     anim.close()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (CPU-only torch)")
+def test_cuda_graph_and_fp16_paths(trained):
+    """On a GPU: the captured graph equals eager, and fp16 stays within 5e-3 of fp32."""
+    folder = trained[0]
+    frames = [_rgb("raphael_la_velata.jpg"), _rgb("astronaut.png")]
+    outputs = {}
+    for name, fp16 in (("fp32", False), ("fp16", True)):
+        anim = create_animator("fomm", checkpoint=folder / "checkpoint.pth.tar",
+                               config=folder / "config.yaml", device="cuda", fp16=fp16)
+        anim.set_avatar(_rgb("mona_lisa.jpg"))
+        anim.calibrate(frames[0])
+        graph = anim.predict(frames[1]).cpu()
+        anim.engine.options.cuda_graphs = False
+        eager = anim.predict(frames[1]).cpu()
+        assert torch.allclose(graph, eager, atol=1e-5), name
+        outputs[name] = eager
+        anim.close()
+    assert (outputs["fp16"] - outputs["fp32"]).abs().max() < 5e-3

@@ -147,7 +147,8 @@ class FommEngine:
 
     def _autocast(self):
         if self.use_fp16:
-            return torch.autocast("cuda", dtype=torch.float16)
+            # no weight-cast cache: CUDA graph capture requires it off, and nothing reuses it
+            return torch.autocast("cuda", dtype=torch.float16, cache_enabled=False)
         return contextlib.nullcontext()
 
 
