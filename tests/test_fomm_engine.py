@@ -31,7 +31,7 @@ def _tensor(image: np.ndarray) -> torch.Tensor:
 
 
 @pytest.fixture(scope="module")
-def trained(request):
+def trained():
     """Fixture-A networks (trained-like statistics matter for the batch-norm folding)."""
     from conftest import shared_path
 
