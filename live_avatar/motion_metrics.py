@@ -11,12 +11,10 @@ from live_avatar.animators.mesh.topology import (
     CHIN,
     EYES,
     FOREHEAD_TOP,
-    LEFT_CHEEK,
     LEFT_EYE,
     MOUTH_PAIRS,
-    NOSE_TIP,
-    RIGHT_CHEEK,
     RIGHT_EYE,
+    STABLE,
 )
 
 #: channels measured per frame, in report order
@@ -51,30 +49,30 @@ def head_roll(points: np.ndarray) -> float:
     return float(np.degrees(np.arctan2(dy, dx)))
 
 
-def head_yaw(points: np.ndarray) -> float:
-    """Left-right head turn in degrees, from where the nose tip sits between the cheeks.
+def head_yaw(points: np.ndarray, reference: np.ndarray) -> float:
+    """Left-right head turn in degrees relative to `reference` ((478, 3) landmarks of the same
+    face, e.g. a clip's first frame): the turn about the vertical axis of the 3-D rotation
+    fitted on the points that move only with the head (so a dropping jaw does not count)."""
+    from live_avatar.animators.mesh.geometry import fit_similarity
 
-    Measured along the eye line (so roll does not leak in) as the image shows it, which is
-    what a viewer sees of a 2-D animation: asin(2 * offset - 1).
+    stable = list(STABLE)
+    rotation = fit_similarity(reference[stable], points[stable]).rotation
+    return float(np.degrees(np.arctan2(rotation[0, 2], rotation[2, 2])))
+
+
+def measure(points: np.ndarray | None, reference: np.ndarray | None = None) -> dict[str, float]:
+    """All channels of one frame's landmarks ((478, 3) pixels); NaN for every channel if None.
+
+    `reference`: the clip's first landmarks, which the yaw is measured against (the yaw is
+    NaN without one).
     """
-    axis = points[LEFT_EYE.outer, :2] - points[RIGHT_EYE.outer, :2]
-    axis = axis / max(np.linalg.norm(axis), 1e-9)
-    left = float(points[RIGHT_CHEEK, :2] @ axis)
-    right = float(points[LEFT_CHEEK, :2] @ axis)
-    nose = float(points[NOSE_TIP, :2] @ axis)
-    ratio = (nose - left) / max(right - left, 1e-6)
-    return float(np.degrees(np.arcsin(np.clip(2 * ratio - 1, -1, 1))))
-
-
-def measure(points: np.ndarray | None) -> dict[str, float]:
-    """All channels of one frame's landmarks ((478, 2+) pixels); NaN for every channel if None."""
     if points is None:
         return {name: float("nan") for name in CHANNELS}
     return {
         "mouth": mouth_opening(points),
         "eyes": eye_opening(points),
         "roll": head_roll(points),
-        "yaw": head_yaw(points),
+        "yaw": float("nan") if reference is None else head_yaw(points, reference),
     }
 
 

@@ -205,6 +205,7 @@ class _ClipRun:
         self.driver_mesh, self.generated_mesh = driver_mesh, generated_mesh
         self.box = None
         self.calibration = None  # (crop, landmarks) of the neutral pose
+        self.references = None  # (driver, generated) landmarks of the first measured frame
         self.driving, self.generated, self.times, self.strip = [], [], [], []
         self.frames = 0
         self.identity_psnr = float("nan")
@@ -232,8 +233,12 @@ class _ClipRun:
         if len(self.times) == 1:
             self.identity_psnr = mm.psnr(out, self.neutral)
         face = crop_square(out, self.generated_box, MEASURE_SIZE)
-        self.driving.append(mm.measure(points))
-        self.generated.append(mm.measure(self.generated_mesh(face)))
+        generated = self.generated_mesh(face)
+        if self.references is None and generated is not None:
+            self.references = (points, generated)  # the yaw is measured against these
+        driver_ref, generated_ref = self.references or (None, None)
+        self.driving.append(mm.measure(points, driver_ref))
+        self.generated.append(mm.measure(generated, generated_ref))
         if len(self.strip) < 8 and self.frames % 12 == 1:
             self.strip.append((crop, face))
 

@@ -128,7 +128,7 @@ class MouthInterior:
         teeth = np.concatenate([upper, (upper + down * teeth_height)[::-1]])
         # the tongue rests on the lower teeth: a lip-coloured mound above the lower lip
         lower = xy[list(INNER_LIP_LOWER)]
-        tongue_height = min(0.3 * opened, 0.06) * height
+        tongue_height = float(np.clip(0.35 * (opened - 0.04), 0, 0.06)) * height
         mound = np.sin(np.linspace(0, np.pi, len(lower)))[:, None] ** 0.5
         tongue = np.concatenate([lower, (lower - down * tongue_height * mound)[::-1]])
         box = _box(hole, frame.shape, int(0.05 * self.face_height) + 2)
