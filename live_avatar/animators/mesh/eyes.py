@@ -10,7 +10,7 @@ import numpy as np
 from live_avatar.animators.mesh.topology import EYES, Eye
 
 # the driver's "usual open" eye is this percentile of its recent openings (blinks are brief)
-OPEN_PERCENTILE = 75
+OPEN_PERCENTILE = 50
 HISTORY = 240  # frames of opening history kept per eye
 WIDEN_LIMIT = 1.2  # eyes may open this much wider than the avatar's rest
 CLOSE_AT = 0.3  # lids meet this far from the lower lid towards the upper one
