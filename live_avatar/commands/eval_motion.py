@@ -287,11 +287,12 @@ def print_evaluation(result: Evaluation) -> None:
     print(f"  {'channel':8} {'r':>7} {'target':>7} {'driver spread':>14}")
     for c in result.channels:
         r = f"{c['r']:.3f}" if c["scored"] else "-"
-        verdict = (
-            ("ok" if c["r"] >= c["target"] else "BELOW TARGET")
-            if c["scored"]
-            else "not scored: the driver barely moves"
-        )
+        if c["scored"]:
+            verdict = "ok" if c["r"] >= c["target"] else "BELOW TARGET"
+        elif c["frames"] < 5:
+            verdict = "not scored: too few frames with both faces found"
+        else:
+            verdict = "not scored: the driver barely moves"
         print(f"  {c['name']:8} {r:>7} {c['target']:>7.2f} {c['driver_std']:>14.3f}  {verdict}")
     print(f"  identity at calibration: {_psnr_text(result.identity_psnr)} (target 40 dB)")
     print(
