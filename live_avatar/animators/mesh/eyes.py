@@ -12,7 +12,7 @@ from live_avatar.animators.mesh.topology import EYES, Eye
 # the driver's "usual open" eye is this percentile of its recent openings (blinks are brief)
 OPEN_PERCENTILE = 50
 HISTORY = 240  # frames of opening history kept per eye
-WIDEN_LIMIT = 1.2  # eyes may open this much wider than the avatar's rest
+WIDEN_LIMIT = 1.0  # no wider than the avatar at rest: a wide-eyed driver gives the rest eye back
 CLOSE_AT = 0.3  # lids meet this far from the lower lid towards the upper one
 CLOSED_SHARE = 0.3  # a driver eye this open (of its usual) counts as closed until seen lower
 
