@@ -35,6 +35,8 @@ def _cv2():
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     import cv2
 
+    # the variable only counts before cv2's first import, which another module may have done
+    cv2.setLogLevel(2)  # 2 = errors only (0 silent, 3 warnings)
     return cv2
 
 
