@@ -62,6 +62,15 @@ def load_avatar_with_face(path: Path) -> Avatar:
     return Avatar(Path(path), image, landmarks, face)
 
 
+def avatar_for_animator(animator, avatar: Avatar) -> np.ndarray:
+    """What `animator` takes as its avatar (HxWx3 uint8 RGB): a square crop around the face
+    at the model size for animators that crop (FOMM), else the whole portrait."""
+    if not animator.crops_avatar:
+        return avatar.image
+    side = animator.driving_size or AVATAR_FACE_SIZE
+    return crop_square(avatar.image, face_box_from_landmarks(avatar.landmarks), side)
+
+
 class AvatarList:
     """The avatars to choose from (--avatar files, then the avatars folder). Each is loaded
     once; a swap is prepared in a background thread so the loop never stalls."""
@@ -281,12 +290,7 @@ class LiveApp:
         else:
             animator = create_animator(self.backend, motion=motion)
         try:
-            if animator.crops_avatar:
-                side = animator.driving_size or AVATAR_FACE_SIZE
-                box = face_box_from_landmarks(avatar.landmarks)
-                animator.set_avatar(crop_square(avatar.image, box, side))
-            else:
-                animator.set_avatar(avatar.image)
+            animator.set_avatar(avatar_for_animator(animator, avatar))
         except BaseException:
             animator.close()
             raise

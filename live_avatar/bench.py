@@ -87,7 +87,7 @@ class _Path:
     """The per-frame path of the live app, built from the live app's own parts."""
 
     def __init__(self, settings: BenchSettings):
-        from live_avatar.app import load_avatar_with_face
+        from live_avatar.app import avatar_for_animator, load_avatar_with_face
         from live_avatar.compose import Compositor
         from live_avatar.sinks.null import NullSink
         from live_avatar.tracking import FaceTracker
@@ -95,7 +95,7 @@ class _Path:
         self.settings = settings
         self.animator, self.weights_note = _build_animator(settings)
         avatar = load_avatar_with_face(Path(settings.avatar))
-        self.avatar_input = _avatar_input(self.animator, avatar)
+        self.avatar_input = avatar_for_animator(self.animator, avatar)
         self.animator.set_avatar(self.avatar_input)
         self.tracker = FaceTracker()
         self.compositor = Compositor(settings.output_size)
@@ -135,16 +135,6 @@ class _Path:
         self.tracker.close()
         self.sink.close()
         self.animator.close()
-
-
-def _avatar_input(animator, avatar) -> np.ndarray:
-    """What the animator takes as its avatar: a square face crop (FOMM) or the portrait."""
-    from live_avatar.face.crop import crop_square, face_box_from_landmarks
-
-    if animator.crops_avatar:
-        side = animator.driving_size or 256
-        return crop_square(avatar.image, face_box_from_landmarks(avatar.landmarks), side)
-    return avatar.image
 
 
 def _build_animator(settings: BenchSettings):
