@@ -23,10 +23,10 @@ from live_avatar.capture import FrameSource
 from live_avatar.compose import Compositor
 from live_avatar.config import LiveSettings
 from live_avatar.errors import NoFaceError, UserError
-from live_avatar.face.crop import crop_square, face_box_from_landmarks
+from live_avatar.face.crop import crop_square, face_box_from_landmarks, landmarks_in_crop
 from live_avatar.hud import HudState, camera_panel, preview_image
 from live_avatar.sinks import Sink, open_sink, sink_kind
-from live_avatar.tracking import FaceTracker, landmarks_in_crop
+from live_avatar.tracking import FaceTracker
 
 # side of the driving crop for animators that take any size
 DEFAULT_DRIVING_SIZE = 256

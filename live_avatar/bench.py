@@ -105,8 +105,7 @@ class _Path:
 
     def step(self, frame: np.ndarray, timestamp: float, times: dict[str, float]) -> bool:
         """Run one frame through tracking, animator, compose and output; False if no face."""
-        from live_avatar.face.crop import crop_square
-        from live_avatar.tracking import landmarks_in_crop
+        from live_avatar.face.crop import crop_square, landmarks_in_crop
 
         start = time.perf_counter()
         track = self.tracker.update(frame, timestamp)

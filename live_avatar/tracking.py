@@ -8,7 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from live_avatar.config import TrackingSettings
-from live_avatar.face.crop import Box, crop_square, face_box_from_landmarks
+from live_avatar.face.crop import (
+    Box,
+    crop_square,
+    face_box_from_landmarks,
+    landmarks_from_crop,
+)
 from live_avatar.filters import OneEuroFilter
 
 # side of the square crop the face mesh runs on (its own input is 192 px; more adds nothing)
@@ -25,25 +30,6 @@ class Track:
     @property
     def found(self) -> bool:
         return self.landmarks is not None
-
-
-def landmarks_in_crop(landmarks: np.ndarray, box: Box, size: int) -> np.ndarray:
-    """Frame-pixel landmarks (N, 3) -> pixels of the size x size crop of `box` (float32)."""
-    scale = size / box.w
-    points = landmarks.astype(np.float32).copy()
-    points[:, 0] = (points[:, 0] - box.x) * scale
-    points[:, 1] = (points[:, 1] - box.y) * scale
-    points[:, 2] *= scale
-    return points
-
-
-def _to_frame(points: np.ndarray, box: Box, size: int) -> np.ndarray:
-    factor = box.w / size
-    points = points.copy()
-    points[:, 0] = points[:, 0] * factor + box.x
-    points[:, 1] = points[:, 1] * factor + box.y
-    points[:, 2] *= factor
-    return points
 
 
 class FaceTracker:
@@ -75,7 +61,7 @@ class FaceTracker:
 
     def _landmarks(self, frame: np.ndarray, roi: Box) -> np.ndarray | None:
         points = self._landmarker(crop_square(frame, roi, TRACK_SIZE))
-        return None if points is None else _to_frame(points, roi, TRACK_SIZE)
+        return None if points is None else landmarks_from_crop(points, roi, TRACK_SIZE)
 
     def update(self, frame: np.ndarray, timestamp: float) -> Track:
         """Track the face in `frame` (HxWx3 uint8 RGB) captured at `timestamp` seconds."""

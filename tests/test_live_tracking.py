@@ -10,8 +10,8 @@ import pytest
 
 from live_avatar.calibration import Calibrator, alignment
 from live_avatar.config import CalibrationSettings
-from live_avatar.face.crop import face_box_from_landmarks
-from live_avatar.tracking import FaceTracker, landmarks_in_crop
+from live_avatar.face.crop import face_box_from_landmarks, landmarks_in_crop
+from live_avatar.tracking import FaceTracker
 
 
 @pytest.fixture(scope="module")

@@ -67,6 +67,28 @@ def crop_square(image: np.ndarray, box: Box, size: int) -> np.ndarray:
     )
 
 
+def landmarks_in_crop(landmarks: np.ndarray, box: Box, size: int) -> np.ndarray:
+    """Image-pixel points (N, 2 or 3) -> pixels of the size x size crop of `box` (float32).
+
+    z, where given, is scaled like x and y."""
+    scale = size / box.w
+    points = landmarks.astype(np.float32).copy()
+    points[:, 0] = (points[:, 0] - box.x) * scale
+    points[:, 1] = (points[:, 1] - box.y) * scale
+    points[:, 2:] *= scale
+    return points
+
+
+def landmarks_from_crop(points: np.ndarray, box: Box, size: int) -> np.ndarray:
+    """The inverse of `landmarks_in_crop`: crop pixels (N, 2 or 3) -> image pixels (float32)."""
+    factor = box.w / size
+    points = points.astype(np.float32).copy()
+    points[:, 0] = points[:, 0] * factor + box.x
+    points[:, 1] = points[:, 1] * factor + box.y
+    points[:, 2:] *= factor
+    return points
+
+
 def stable_clip_box(boxes: list[Box | None], margin: float = 1.1) -> Box | None:
     """One box for a whole clip: the median centre and a side that holds every face box.
 

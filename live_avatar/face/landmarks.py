@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from live_avatar.face.crop import Box, crop_square
+from live_avatar.face.crop import Box, crop_square, landmarks_from_crop
 
 NUM_LANDMARKS = 478
 
@@ -153,9 +153,5 @@ def find_portrait_landmarks(image: np.ndarray) -> np.ndarray | None:
             crop = crop_square(image, box, side)
             points = landmarker(crop)
             if points is not None:
-                factor = box.w / side
-                points[:, 0] = points[:, 0] * factor + box.x
-                points[:, 1] = points[:, 1] * factor + box.y
-                points[:, 2] *= factor
-                return points
+                return landmarks_from_crop(points, box, side)
     return None
