@@ -61,5 +61,5 @@ class Animator(ABC):
     def calibrated(self) -> bool:
         """True once a calibration frame has been taken."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: most animators hold nothing to free
         """Release resources; idempotent."""
