@@ -26,6 +26,7 @@ from live_avatar.errors import NoFaceError, UserError
 from live_avatar.face.crop import crop_square, face_box_from_landmarks, landmarks_in_crop
 from live_avatar.hud import HudState, camera_panel, preview_image
 from live_avatar.sinks import Sink, open_sink, sink_kind
+from live_avatar.timing import summarize
 from live_avatar.tracking import FaceTracker
 
 # side of the driving crop for animators that take any size
@@ -200,10 +201,9 @@ class Stats:
         rate = (self.frames - 1) / max(elapsed, 1e-9)
         line = f"{self.frames} frames in {elapsed:.1f} s ({rate:.1f} fps)"
         if self.latencies:
-            ordered = sorted(self.latencies)
-            p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-            line += (f", latency median {statistics.median(ordered) * 1000:.0f} ms, "
-                     f"p95 {p95 * 1000:.0f} ms")
+            latency = summarize([seconds * 1000 for seconds in self.latencies])
+            line += (f", latency median {latency['ms_median']:.0f} ms, "
+                     f"p95 {latency['ms_p95']:.0f} ms")
         return line
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import platform
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from live_avatar.paths import AVATARS_DIR, DEFAULT_CHECKPOINT, DEFAULT_CONFIG
+from live_avatar.timing import summarize
 
 STAGES = ("decode", "tracking", "animator", "compose", "output")
 
@@ -36,20 +36,6 @@ class BenchSettings:
     output_size: tuple[int, int] = (1280, 720)  # composed output frame, width x height
     compare_reference: bool = False  # also time the original FOMM per-frame step
     reference_frames: int = 10  # frames for the reference comparison (it is slow on a CPU)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100) by linear interpolation; 0.0 for no values."""
-    return float(np.percentile(values, q)) if values else 0.0
-
-
-def summarize(milliseconds: list[float]) -> dict:
-    """Median and 95th percentile of a list of milliseconds."""
-    return {
-        "ms_median": statistics.median(milliseconds) if milliseconds else 0.0,
-        "ms_p95": percentile(milliseconds, 95),
-        "samples": len(milliseconds),
-    }
 
 
 def machine_info(device) -> dict:

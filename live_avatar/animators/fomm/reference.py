@@ -8,7 +8,6 @@ the same frames and reports the ratio and the largest output difference.
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Sequence
 from functools import partial
@@ -19,6 +18,7 @@ import torch
 from live_avatar.animators.fomm.generator import OcclusionAwareGenerator
 from live_avatar.animators.fomm.keypoint_detector import KPDetector
 from live_avatar.animators.fomm.motion import normalize_kp
+from live_avatar.timing import summarize
 
 
 def reference_step(generator: OcclusionAwareGenerator, kp_detector: KPDetector,
@@ -47,10 +47,9 @@ def _timed(fn, device: torch.device) -> tuple[torch.Tensor, float]:
 
 
 def _summary(times: list[float]) -> dict:
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    median = statistics.median(ordered)
-    return {"ms_median": median, "ms_p95": p95, "fps": 1000.0 / median if median else 0.0}
+    figures = summarize(times)
+    median = figures["ms_median"]
+    return {**figures, "fps": 1000.0 / median if median else 0.0}
 
 
 def compare_with_reference(animator_settings: dict, frames: Sequence[np.ndarray],
