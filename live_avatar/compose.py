@@ -7,14 +7,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from live_avatar.frames import check_rgb
+
 #: the layouts `animate` and the notebook API offer
 LAYOUTS = ("output", "side-by-side", "full")
 BLACK = (0, 0, 0)
-
-
-def _check_rgb(image: np.ndarray, what: str = "image") -> None:
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise ValueError(f"unexpected {what} {image.shape} {image.dtype}, expected HxWx3 uint8 RGB")
 
 
 def fit_into(
@@ -34,7 +31,7 @@ def fit_onto(image: np.ndarray, canvas: np.ndarray) -> np.ndarray:
     keeping its aspect, centred; returns `canvas`."""
     import cv2
 
-    _check_rgb(image)
+    check_rgb(image)
     height, width = canvas.shape[:2]
     h, w = image.shape[:2]
     scale = min(width / w, height / h)
@@ -56,7 +53,7 @@ def side_by_side(panels: Sequence[np.ndarray], height: int) -> np.ndarray:
         raise ValueError("side_by_side needs at least one panel")
     scaled = []
     for panel in panels:
-        _check_rgb(panel, "panel")
+        check_rgb(panel, "panel")
         width = max(1, round(panel.shape[1] * height / panel.shape[0]))
         scaled.append(fit_into(panel, width, height))
     return np.concatenate(scaled, axis=1)

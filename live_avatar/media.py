@@ -13,6 +13,7 @@ import numpy as np
 
 from live_avatar.avatars import IMAGE_SUFFIXES, read_image
 from live_avatar.errors import InputFileError
+from live_avatar.frames import check_rgb
 
 #: output file endings written as H.264 + AAC video; any path without a suffix is a folder
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
@@ -254,10 +255,7 @@ class VideoWriter:
         """Append one frame: HxWx3 uint8 RGB, the same size as the first."""
         if self._closed:
             raise ValueError("write() on a closed VideoWriter")
-        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-            raise ValueError(
-                f"unexpected frame {frame.shape} {frame.dtype}, expected HxWx3 uint8 RGB"
-            )
+        check_rgb(frame)
         size = frame.shape[:2]
         if self._size is None:
             self._size = size

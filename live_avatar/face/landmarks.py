@@ -9,6 +9,7 @@ import sys
 import numpy as np
 
 from live_avatar.face.crop import Box, crop_square, landmarks_from_crop
+from live_avatar.frames import check_rgb
 
 NUM_LANDMARKS = 478
 
@@ -82,8 +83,7 @@ class FaceLandmarker:
         Returns (478, 3) float32 (x, y in pixels, z in pixels relative to the face centre),
         or None when no face is found.
         """
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(f"unexpected frame {image.shape} {image.dtype}, expected HxWx3 uint8")
+        check_rgb(image)
         if self._quiet_frames > 0:
             self._quiet_frames -= 1
             with quiet_native_stderr():

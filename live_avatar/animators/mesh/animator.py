@@ -74,11 +74,9 @@ class MeshAnimator(Animator):
         """Find the face in the whole portrait (HxWx3 uint8 RGB) and build its warp mesh."""
         from live_avatar.avatars import is_grayscale
         from live_avatar.face.landmarks import find_portrait_landmarks
+        from live_avatar.frames import check_rgb
 
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(
-                f"unexpected avatar {image.shape} {image.dtype}, expected HxWx3 uint8 RGB"
-            )
+        check_rgb(image, "avatar")
         image = self._working_size(image)
         points = find_portrait_landmarks(image)
         if points is None:
