@@ -18,8 +18,10 @@ from live_avatar.animators.mesh.topology import (
     jaw_weights,
 )
 
-# frames over which the calibration frame's opening stops being taken for a closed mouth
-TRUST_FRAMES = 5
+# A calibration frame whose mouth opening (face heights) is at most this looks closed, and its
+# opening is taken as the driver's closed mouth; twice this or more is a mouth open
+# mid-sentence, and the closed mouth is 0, where mediapipe's inner lips meet.
+CLOSED_LOOKING = 0.01
 
 
 def mouth_gap(xy: np.ndarray, down: np.ndarray, face_height: float) -> float:
@@ -55,17 +57,16 @@ class MouthTransfer:
     def apply(self, points: np.ndarray, driver_opening: float) -> float:
         """Move the avatar's jaw in `points` ((478, 3), avatar frame, in place) to the target
         opening; returns the target opening beyond the avatar's rest (face-height units)."""
-        # The driver's closed extreme: the smallest opening seen, but never above a prior
-        # that slides from the calibration frame's opening (the avatar is itself at
-        # calibration) to 0, where mediapipe's inner lips meet, within TRUST_FRAMES (so a
-        # clip that starts mid-sentence is right long before the mouth first closes).
+        # The driver's closed extreme: its calibration opening if that looks closed, else 0
+        # (a clip that starts mid-sentence opens the avatar's mouth from the next frame on);
+        # lowered by any smaller opening seen since. The calibration frame itself (the first
+        # after a reset) gives back the avatar as it is.
         if self.closed is None:
-            self.calibration_opening, self.frames = driver_opening, 0
-            self.closed = driver_opening
-        self.frames += 1
-        trust = max(0.0, 1.0 - self.frames / TRUST_FRAMES)
-        prior = max(self.calibration_opening, 0.0) * trust
-        self.closed = min(self.closed, driver_opening, prior)
+            fade = np.clip(2.0 - driver_opening / CLOSED_LOOKING, 0.0, 1.0)
+            self.closed = min(driver_opening * fade, driver_opening)
+            self.open_to(points, 0.0)
+            return 0.0
+        self.closed = min(self.closed, driver_opening)
         opened = max(0.0, driver_opening - self.closed)
         self.open_to(points, opened)
         return opened
@@ -100,7 +101,7 @@ class MouthInterior:
         teeth = 0.5 * bright + 0.5 * bright.mean()  # half desaturated
         if grayscale:
             lip_colour, teeth = np.full(3, lip_colour.mean()), np.full(3, teeth.mean())
-        self.colour = (lip_colour * 0.35).astype(np.float32)  # the mouth's inside, in shadow
+        self.colour = (lip_colour * 0.2).astype(np.float32)  # the mouth's inside, in shadow
         self.tongue = (lip_colour * 0.75).astype(np.float32)
         self.teeth = np.clip(teeth * 0.85, 0, 255).astype(np.float32)
         xy = avatar[:, :2].astype(np.float64)
@@ -139,11 +140,14 @@ class MouthInterior:
         band = _mask((y1 - y0, x1 - x0), [(teeth, 1.0)], (x0, y0)) * inside
         mound = _mask((y1 - y0, x1 - x0), [(tongue, 1.0)], (x0, y0)) * inside * (1 - band)
         strength = float(np.clip(opened / 0.008, 0, 1))
-        self._composite(frame[y0:y1, x0:x1], inside, band, mound, strength)
+        self._composite(frame[y0:y1, x0:x1], inside, band, mound, strength, opened * height)
 
-    def _composite(self, region: np.ndarray, inside, band, mound, strength: float) -> None:
-        """Blend the inside (masks: HxW float32 in [0, 1]) into `region` (in place)."""
-        soft = max(0.6, 0.006 * self.face_height)
+    def _composite(self, region: np.ndarray, inside, band, mound, strength, gap: float) -> None:
+        """Blend the inside (masks: HxW float32 in [0, 1]) into `region` (in place); `gap`:
+        the opening in pixels."""
+        # edges as crisp as real lips: a blur wider than a tenth of the gap greys a narrow
+        # opening out, and the face mesh (like a viewer) then reads the lips as closed
+        soft = max(0.6, min(0.006 * self.face_height, 0.1 * gap))
         edge = cv2.GaussianBlur(inside, (0, 0), soft)
         # deeper (darker) away from the lips: a wider blur of the same region
         depth = cv2.GaussianBlur(inside, (0, 0), 3 * soft)
@@ -152,7 +156,7 @@ class MouthInterior:
         shade = shade * (1 - tongue) + self.tongue * (0.7 + 0.3 * tongue) * tongue
         teeth = cv2.GaussianBlur(band, (0, 0), 0.7 * soft)[..., None]
         colour = shade * (1 - teeth) + self.teeth * (0.85 + 0.15 * teeth) * teeth
-        alpha = (np.clip(edge * 1.6 - 0.3, 0, 1) * strength)[..., None]
+        alpha = (np.clip(edge * 2.0 - 0.2, 0, 1) * strength)[..., None]
         mixed = region.astype(np.float32) * (1 - alpha) + colour * alpha + 0.5
         region[:] = mixed.astype(np.uint8)
 
