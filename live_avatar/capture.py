@@ -80,6 +80,8 @@ def _open_capture(spec: str, settings: CaptureSettings):
         if settings.fps:
             capture.set(cv2.CAP_PROP_FPS, settings.fps)
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the driver's own queue would add latency
+    else:  # a phone clip stores portrait video turned, with a rotation to show it upright
+        capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
     return capture
 
 

@@ -88,8 +88,11 @@ def probe_video(path: str | Path, folder_fps: float = DEFAULT_FOLDER_FPS) -> Vid
         count = stream.frames
         if not count and stream.duration and stream.time_base:
             count = round(float(stream.duration * stream.time_base * rate))
+        width, height = stream.codec_context.width, stream.codec_context.height
         try:  # decode one frame: a file that opens may still not be a video
-            next(container.decode(stream), None)
+            first = next(container.decode(stream), None)
+            if first is not None and round(first.rotation / 90) % 2:  # shown turned
+                width, height = height, width
             if not count:  # some containers do not store it: count the packets
                 container.seek(0)
                 count = sum(1 for packet in container.demux(stream) if packet.size)
@@ -98,8 +101,8 @@ def probe_video(path: str | Path, folder_fps: float = DEFAULT_FOLDER_FPS) -> Vid
         return VideoInfo(
             float(rate),
             int(count),
-            stream.codec_context.width,
-            stream.codec_context.height,
+            width,
+            height,
             bool(container.streams.audio),
         )
 
@@ -119,9 +122,16 @@ def read_frames(path: str | Path) -> Iterator[np.ndarray]:
         stream.thread_type = "AUTO"
         try:
             for frame in container.decode(stream):
-                yield frame.to_ndarray(format="rgb24")
+                yield _upright(frame.to_ndarray(format="rgb24"), frame.rotation)
         except av.FFmpegError as error:
             raise _undecodable(path, error) from None
+
+
+def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
+    """The picture as it is meant to be shown: phones store portrait video as landscape frames
+    plus a display rotation (`rotation`, degrees counter-clockwise)."""
+    turns = round(rotation / 90) % 4
+    return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
 
 
 def _undecodable(path: Path, error: Exception) -> InputFileError:

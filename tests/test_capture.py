@@ -91,3 +91,15 @@ def test_missing_camera_lists_the_working_ones():
     assert isinstance(working, list)
     with pytest.raises(CameraError, match="cameras that work"):
         FrameSource(CaptureSettings(source="63"))
+
+
+def test_phone_clip_plays_upright(tmp_path):
+    """A portrait phone clip (landscape frames plus a display rotation) as the camera."""
+    from conftest import write_turned_clip
+
+    path, stored = write_turned_clip(tmp_path / "phone.mp4", -90)
+    with FrameSource(CaptureSettings(source=str(path))) as source:
+        image = source.next_frame(timeout=2).image
+    expected = np.rot90(stored, -1)
+    assert image.shape == expected.shape
+    assert np.abs(image.astype(int) - expected).max() < 40

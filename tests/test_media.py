@@ -113,3 +113,18 @@ def test_bad_inputs(tmp_path):
         probe_video(tmp_path / "empty")
     with pytest.raises(ValueError, match="expected HxWx3 uint8"):
         VideoWriter(tmp_path / "x.mp4", 25).write(np.zeros((4, 4), dtype=np.uint8))
+
+
+@pytest.mark.parametrize("rotation", [-90, 90, 180])
+def test_phone_video_is_read_upright(tmp_path, rotation):
+    """Phones store portrait video as landscape frames plus a display rotation."""
+    from conftest import write_turned_clip
+
+    path, stored = write_turned_clip(tmp_path / "phone.mp4", rotation)
+    expected = np.rot90(stored, rotation // 90)  # counter-clockwise quarter turns
+    frames = list(read_frames(path))
+    assert len(frames) == 3
+    assert frames[0].shape == expected.shape
+    assert np.abs(frames[0].astype(int) - expected).max() < 40
+    info = probe_video(path)
+    assert (info.width, info.height) == (expected.shape[1], expected.shape[0])
