@@ -160,3 +160,32 @@ def test_a_new_avatar_keeps_the_calibration(clip):
     assert animator.calibrated
     assert animator.animate(clip[8], later).shape == animator.neutral().shape
     animator.close()
+
+
+def test_a_wide_eyed_driver_widens_the_avatars_eyes():
+    """Eyes open wider than the driver's usual widen the avatar's past its rest, lids only:
+    the iris keeps its shape."""
+    from live_avatar.animators.mesh.eyes import WIDEN_LIMIT, EyeTransfer
+    from live_avatar.animators.mesh.topology import RIGHT_EYE
+    from live_avatar.face.landmarks import find_portrait_landmarks
+
+    avatar = load_avatar(AVATARS / "mona_lisa.jpg")
+    rest = find_portrait_landmarks(avatar).astype(np.float64)
+    eyes = EyeTransfer(rest)
+    for _ in range(20):  # the driver's usual opening
+        eyes.fractions([0.3, 0.3])
+    fractions = eyes.fractions([0.36, 0.6])
+    assert 1.1 < fractions[0] < WIDEN_LIMIT and fractions[1] == WIDEN_LIMIT
+    widened = rest.copy()
+    eyes.apply(widened, fractions)
+    assert mm.eye_opening(widened, RIGHT_EYE) > 1.1 * mm.eye_opening(rest, RIGHT_EYE)
+    iris = list(RIGHT_EYE.iris)
+    assert np.abs(widened[iris, :2] - rest[iris, :2]).max() < 0.5  # pixels
+
+    animator = create_animator("mesh")
+    animator.set_avatar(avatar)
+    out = animator.render(widened, animator._anchors[:, :2], 0.0)
+    with FaceLandmarker(static_image=True) as mesh:
+        seen_rest, seen_wide = mesh(animator.neutral()), mesh(out)
+    assert mm.eye_opening(seen_wide) > 1.05 * mm.eye_opening(seen_rest)
+    animator.close()

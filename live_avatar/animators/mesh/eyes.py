@@ -12,7 +12,7 @@ from live_avatar.animators.mesh.topology import EYES, Eye
 # the driver's "usual open" eye is this percentile of its recent openings (blinks are brief)
 OPEN_PERCENTILE = 50
 HISTORY = 240  # frames of opening history kept per eye
-WIDEN_LIMIT = 1.0  # no wider than the avatar at rest: a wide-eyed driver gives the rest eye back
+WIDEN_LIMIT = 1.3  # a wide-eyed driver widens the avatar's eye up to this share of its rest opening
 CLOSE_AT = 0.3  # lids meet this far from the lower lid towards the upper one
 CLOSED_SHARE = 0.3  # a driver eye this open (of its usual) counts as closed until seen lower
 
@@ -74,7 +74,9 @@ class EyeTransfer:
             height[list(idx).index(lower)] * (1 - CLOSE_AT)
             + height[list(idx).index(upper)] * CLOSE_AT
         )
-        new_height = closed + (height - closed) * fraction
+        # lids widen past the rest eye; the iris keeps its round shape
+        share = np.where(np.isin(idx, eye.iris), min(fraction, 1.0), fraction)
+        new_height = closed + (height - closed) * share
         # the moved eye line: where the transferred corners are now
         origin = points[eye.outer, :2].copy()
         along = points[eye.inner, :2] - origin
