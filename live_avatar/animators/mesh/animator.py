@@ -25,6 +25,13 @@ from live_avatar.filters import OneEuroFilter
 
 log = logging.getLogger(__name__)
 
+POOR_FIT = (
+    "the face mesh fits this avatar's mouth poorly (it does not see the avatar's own mouth "
+    "open, as with many drawn faces): the mouth will barely move; for drawn faces use "
+    "--backend fomm with a checkpoint"
+)
+#: opening (face heights) rendered to check that the face mesh sees the avatar's mouth open
+PROBE_OPENING = 0.06
 NO_FACE_IN_AVATAR = (
     "no face found in the avatar: crop the picture tighter around the face, or use --backend fomm"
 )
@@ -96,10 +103,32 @@ class MeshAnimator(Animator):
         self._transfer = MotionTransfer(self._points, self.motion.adapt_scale, face_height * 1.8)
         self._mouth = MouthTransfer(self._points)
         self._interior = MouthInterior(image, self._points, is_grayscale(image))
+        if not self._mouth_is_seen():
+            # the mesh's lips are not where the picture's are: an opened mouth would be
+            # painted on the chin, so the jaw only moves a little and nothing is painted
+            log.warning(POOR_FIT)
+            self._interior = None
+            self._mouth.gain = 0.25
         self._eyes = EyeTransfer(self._points)
         self._last = None
         if self._calibrated:  # a new avatar keeps the driver's neutral pose
             self._transfer.calibrate(*self._calibration)
+
+    def _mouth_is_seen(self) -> bool:
+        """Whether the face mesh reads the avatar rendered with its mouth open as open."""
+        from live_avatar.face.crop import crop_square, face_box_from_landmarks
+        from live_avatar.face.landmarks import FaceLandmarker
+
+        box = face_box_from_landmarks(self._points, scale=1.8)
+        opened = self._points.copy()
+        self._mouth.open_to(opened, PROBE_OPENING)
+        images = (self._avatar, self.render(opened, self._anchors[:, :2], PROBE_OPENING))
+        with FaceLandmarker(static_image=True) as landmarker:
+            found = [landmarker(crop_square(image, box, 384)) for image in images]
+        if any(points is None for points in found):
+            return False
+        rest, wide = (self._mouth.driver_opening(points) for points in found)
+        return wide - rest > 0.3 * PROBE_OPENING
 
     def _working_size(self, image: np.ndarray) -> np.ndarray:
         height, width = image.shape[:2]
@@ -203,7 +232,8 @@ class MeshAnimator(Animator):
         if np.abs(displacement).max() < 1e-3:  # at rest: exactly the avatar
             return out
         self._warp.apply(self._avatar, displacement, out)
-        self._interior.paint(out, target, opened)
+        if self._interior is not None:
+            self._interior.paint(out, target, opened)
         return out
 
     def neutral(self) -> np.ndarray:

@@ -45,6 +45,7 @@ class MouthTransfer:
         self.rest = mouth_gap(xy, self.down, self.height)
         self.weights = jaw_weights(xy)
         self.closed: float | None = None  # the driver's smallest opening so far
+        self.gain = 1.0  # share of the driver's opening the avatar takes
 
     def reset(self) -> None:
         self.closed = None
@@ -67,7 +68,7 @@ class MouthTransfer:
             self.open_to(points, 0.0)
             return 0.0
         self.closed = min(self.closed, driver_opening)
-        opened = max(0.0, driver_opening - self.closed)
+        opened = max(0.0, driver_opening - self.closed) * self.gain
         self.open_to(points, opened)
         return opened
 
