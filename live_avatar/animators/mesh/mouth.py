@@ -126,7 +126,7 @@ class MouthInterior:
         upper = xy[list(INNER_LIP_UPPER)]
         kept_lower = xy[list(INNER_LIP_LOWER[1:-1])] - down * (opened * height)
         kept = np.concatenate([upper, kept_lower[::-1]])
-        teeth_height = min(0.55 * opened, 0.045) * height if self.paint_teeth else 0.0
+        teeth_height = min(0.7 * opened, 0.045) * height if self.paint_teeth else 0.0
         teeth = np.concatenate([upper, (upper + down * teeth_height)[::-1]])
         # the tongue rests on the lower teeth: a lip-coloured mound above the lower lip
         lower = xy[list(INNER_LIP_LOWER)]
