@@ -35,10 +35,12 @@ class EyeTransfer:
         """avatar: (478, 3) rest landmarks in pixels."""
         self.rest = avatar[:, :2].astype(np.float64)
         self.history = [deque(maxlen=HISTORY) for _ in EYES]
+        self.calibration: list[float | None] = [None] * len(EYES)
 
     def reset(self) -> None:
         for history in self.history:
             history.clear()
+        self.calibration = [None] * len(EYES)
 
     def openings(self, neutral_driver: np.ndarray) -> list[float]:
         """Each driver eye's lid gap over its width; neutral_driver: (478, 3) pose-free."""
@@ -48,9 +50,13 @@ class EyeTransfer:
         """How open each driver eye is (`openings` from `openings()`), between its closed
         extreme (0) and its usual opening (1)."""
         out = []
-        for value, history in zip(openings, self.history, strict=True):
+        for index, (value, history) in enumerate(zip(openings, self.history, strict=True)):
             history.append(float(value))
-            usual = float(np.percentile(history, OPEN_PERCENTILE))
+            if self.calibration[index] is None:  # the first frame after a reset
+                self.calibration[index] = float(value)
+            # the calibration frame's eye gives the avatar's rest eye back (no widening when
+            # the driver returns to it), unless it was narrower than usual (mid-blink)
+            usual = max(float(np.percentile(history, OPEN_PERCENTILE)), self.calibration[index])
             # mediapipe's lids never quite meet: a closed eye reads about a third of an open one
             closed = min(min(history), CLOSED_SHARE * usual)
             fraction = (value - closed) / max(usual - closed, 1e-6)
