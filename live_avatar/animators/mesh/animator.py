@@ -30,8 +30,11 @@ POOR_FIT = (
     "open, as with many drawn faces): the mouth will barely move; for drawn faces use "
     "--backend fomm with a checkpoint"
 )
-#: opening (face heights) rendered to check that the face mesh sees the avatar's mouth open
-PROBE_OPENING = 0.06
+#: openings (face heights) rendered to see how the face mesh reads the avatar's mouth
+PROBE_OPENINGS = (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.12)
+#: the smallest opening the face mesh reads on a painted mouth without a moustache
+USUAL_SMALLEST = 0.04
+MAX_EXTRA = 0.06  # the most a hidden mouth is opened beyond the driver's (face heights)
 NO_FACE_IN_AVATAR = (
     "no face found in the avatar: crop the picture tighter around the face, or use --backend fomm"
 )
@@ -103,32 +106,44 @@ class MeshAnimator(Animator):
         self._transfer = MotionTransfer(self._points, self.motion.adapt_scale, face_height * 1.8)
         self._mouth = MouthTransfer(self._points)
         self._interior = MouthInterior(image, self._points, is_grayscale(image))
-        if not self._mouth_is_seen():
+        seen, smallest = self._probe_mouth()
+        if not seen:
             # the mesh's lips are not where the picture's are: an opened mouth would be
             # painted on the chin, so the jaw only moves a little and nothing is painted
             log.warning(POOR_FIT)
             self._interior = None
             self._mouth.gain = 0.25
+        else:
+            # a mouth hidden under a moustache, or carved, shows an opening only once it is
+            # wider than on a face: speech-sized openings are widened by the difference
+            self._mouth.extra = float(np.clip(smallest - USUAL_SMALLEST, 0.0, MAX_EXTRA))
         self._eyes = EyeTransfer(self._points)
         self._last = None
         if self._calibrated:  # a new avatar keeps the driver's neutral pose
             self._transfer.calibrate(*self._calibration)
 
-    def _mouth_is_seen(self) -> bool:
-        """Whether the face mesh reads the avatar rendered with its mouth open as open."""
+    def _probe_mouth(self) -> tuple[bool, float]:
+        """How the face mesh reads this avatar's mouth: (whether it sees it open at all, the
+        smallest opening it sees, face heights). The avatar is rendered opening step by step
+        and read as a video, as a viewer of the output would."""
         from live_avatar.face.crop import crop_square, face_box_from_landmarks
         from live_avatar.face.landmarks import FaceLandmarker
 
         box = face_box_from_landmarks(self._points, scale=1.8)
-        opened = self._points.copy()
-        self._mouth.open_to(opened, PROBE_OPENING)
-        images = (self._avatar, self.render(opened, self._anchors[:, :2], PROBE_OPENING))
-        with FaceLandmarker(static_image=True) as landmarker:
-            found = [landmarker(crop_square(image, box, 384)) for image in images]
-        if any(points is None for points in found):
-            return False
-        rest, wide = (self._mouth.driver_opening(points) for points in found)
-        return wide - rest > 0.3 * PROBE_OPENING
+        readings = []
+        with FaceLandmarker(static_image=False) as landmarker:
+            for opening in (0.0, *PROBE_OPENINGS):
+                points = self._points.copy()
+                self._mouth.open_to(points, opening)
+                image = self.render(points, self._anchors[:, :2], opening)
+                found = landmarker(crop_square(image, box, 384))
+                readings.append(np.nan if found is None else self._mouth.driver_opening(found))
+        seen = np.array(readings[1:]) - readings[0]
+        log.debug("mouth openings %s read as %s", PROBE_OPENINGS, np.round(seen, 3))
+        if not np.isfinite(readings).all() or seen.max() < 0.3 * PROBE_OPENINGS[-1]:
+            return False, 0.0
+        visible = [o for o, r in zip(PROBE_OPENINGS, seen, strict=True) if r >= 0.5 * o]
+        return True, visible[0] if visible else PROBE_OPENINGS[-1]
 
     def _working_size(self, image: np.ndarray) -> np.ndarray:
         height, width = image.shape[:2]

@@ -22,6 +22,8 @@ from live_avatar.animators.mesh.topology import (
 # opening is taken as the driver's closed mouth; twice this or more is a mouth open
 # mid-sentence, and the closed mouth is 0, where mediapipe's inner lips meet.
 CLOSED_LOOKING = 0.01
+# the extra opening of a hidden mouth grows in over this driver opening (face heights)
+EXTRA_RAMP = 0.01
 
 
 def mouth_gap(xy: np.ndarray, down: np.ndarray, face_height: float) -> float:
@@ -46,6 +48,7 @@ class MouthTransfer:
         self.weights = jaw_weights(xy)
         self.closed: float | None = None  # the driver's smallest opening so far
         self.gain = 1.0  # share of the driver's opening the avatar takes
+        self.extra = 0.0  # added to any clear opening, so that it shows (face heights)
 
     def reset(self) -> None:
         self.closed = None
@@ -69,6 +72,7 @@ class MouthTransfer:
             return 0.0
         self.closed = min(self.closed, driver_opening)
         opened = max(0.0, driver_opening - self.closed) * self.gain
+        opened += self.extra * min(1.0, opened / EXTRA_RAMP)
         self.open_to(points, opened)
         return opened
 
