@@ -50,7 +50,7 @@ class MeshSettings:
     beta: float = 40.0  # how fast the filter opens up with speed (per face height per second)
     aperture_cutoff: float = 20.0  # Hz: the mouth and eye openings' own, lighter smoothing
     fps: float = 30.0  # assumed frame rate of the driving frames (filter timestamps)
-    grid_cells: int = 64  # warp grid cells along the face height (finer = sharper lids, slower)
+    grid_cells: int = 48  # warp grid cells along the face height (finer = sharper lids, slower)
 
 
 def create(
