@@ -50,7 +50,8 @@ class MeshSettings:
     beta: float = 40.0  # how fast the filter opens up with speed (per face height per second)
     aperture_cutoff: float = 20.0  # Hz: the mouth and eye openings' own, lighter smoothing
     fps: float = 30.0  # assumed frame rate of the driving frames (filter timestamps)
-    grid_cells: int = 48  # warp grid cells along the face height (finer = sharper lids, slower)
+    grid_cells: int = 64  # warp grid cells along the face height (finer = sharper lids, slower)
+    grid_points: int = 24000  # at most this many warp grid points (coarser cells beyond)
 
 
 def create(
@@ -99,10 +100,16 @@ class MeshAnimator(Animator):
         vertices = np.concatenate([self._points[:, :2], anchors[:, :2]])
         moving = np.concatenate([np.ones(len(self._points), bool), follow > 0])
         face_height = float(np.ptp(self._points[list(FACE_OVAL), 1]))
-        step = int(np.clip(round(face_height / self.settings.grid_cells), 2, 8))
         collapsible = np.concatenate([collapsible_points(), np.zeros(len(anchors), bool)])
         triangles = mesh_triangles(self._points, anchors[:, :2])
-        self._warp = MeshWarp(vertices, triangles, moving, (height, width), step, collapsible)
+        # cells fine enough for the lids, coarser where a large warped region would exceed
+        # the point budget (the step's time grows with the grid points)
+        step = int(np.clip(round(face_height / self.settings.grid_cells), 2, 8))
+        while True:
+            self._warp = MeshWarp(vertices, triangles, moving, (height, width), step, collapsible)
+            if np.prod(self._warp.grid_shape) <= self.settings.grid_points or step >= 8:
+                break
+            step += 1
         self._transfer = MotionTransfer(self._points, self.motion.adapt_scale, face_height * 1.8)
         self._mouth = MouthTransfer(self._points)
         self._interior = MouthInterior(image, self._points, is_grayscale(image))
