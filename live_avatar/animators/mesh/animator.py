@@ -138,7 +138,7 @@ class MeshAnimator(Animator):
 
         box = face_box_from_landmarks(self._points, scale=1.8)
         readings = []
-        with FaceLandmarker(static_image=False) as landmarker:
+        with FaceLandmarker(static_image=False, min_detection_confidence=0.3) as landmarker:
             for opening in (0.0, *PROBE_OPENINGS):
                 points = self._points.copy()
                 self._mouth.open_to(points, opening)

@@ -22,8 +22,10 @@ from live_avatar.animators.mesh.topology import (
 # opening is taken as the driver's closed mouth; twice this or more is a mouth open
 # mid-sentence, and the closed mouth is 0, where mediapipe's inner lips meet.
 CLOSED_LOOKING = 0.01
-# the extra opening of a hidden mouth grows in over this driver opening (face heights)
+# the extra opening of a hidden mouth grows in over this driver opening (face heights),
+# above the landmark noise of a closed mouth
 EXTRA_RAMP = 0.01
+CLOSED_NOISE = 0.003
 
 
 def mouth_gap(xy: np.ndarray, down: np.ndarray, face_height: float) -> float:
@@ -72,7 +74,7 @@ class MouthTransfer:
             return 0.0
         self.closed = min(self.closed, driver_opening)
         opened = max(0.0, driver_opening - self.closed) * self.gain
-        opened += self.extra * min(1.0, opened / EXTRA_RAMP)
+        opened += self.extra * float(np.clip((opened - CLOSED_NOISE) / EXTRA_RAMP, 0.0, 1.0))
         self.open_to(points, opened)
         return opened
 
