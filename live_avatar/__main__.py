@@ -1,5 +1,5 @@
 """Allows `python -m live_avatar`."""
 
-from live_avatar.cli import main
+from live_avatar.cli import entry
 
-raise SystemExit(main())
+entry()

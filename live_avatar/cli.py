@@ -56,5 +56,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":
+def entry() -> None:
+    """The `live-avatar` console command: `main` with the native libraries' chatter kept off
+    the terminal."""
+    from live_avatar.native_log import filter_native_stderr
+
+    filter_native_stderr()
     raise SystemExit(main())
+
+
+if __name__ == "__main__":
+    entry()
