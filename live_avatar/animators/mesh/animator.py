@@ -32,7 +32,7 @@ POOR_FIT = (
 )
 #: openings (face heights) rendered to see how the face mesh reads the avatar's mouth
 PROBE_OPENINGS = (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.12)
-#: the smallest opening the face mesh reads on a painted mouth without a moustache
+#: the opening from which the face mesh reads (half of) a painted mouth without a moustache
 USUAL_SMALLEST = 0.04
 MAX_EXTRA = 0.06  # the most a hidden mouth is opened beyond the driver's (face heights)
 NO_FACE_IN_AVATAR = (
@@ -131,7 +131,7 @@ class MeshAnimator(Animator):
 
     def _probe_mouth(self) -> tuple[bool, float]:
         """How the face mesh reads this avatar's mouth: (whether it sees it open at all, the
-        smallest opening it sees, face heights). The avatar is rendered opening step by step
+        opening from which it reads at least half of it, face heights). The avatar is rendered opening step by step
         and read as a video, as a viewer of the output would."""
         from live_avatar.face.crop import crop_square, face_box_from_landmarks
         from live_avatar.face.landmarks import FaceLandmarker
@@ -149,8 +149,11 @@ class MeshAnimator(Animator):
         log.debug("mouth openings %s read as %s", PROBE_OPENINGS, np.round(seen, 3))
         if not np.isfinite(readings).all() or seen.max() < 0.3 * PROBE_OPENINGS[-1]:
             return False, 0.0
-        visible = [o for o, r in zip(PROBE_OPENINGS, seen, strict=True) if r >= 0.5 * o]
-        return True, visible[0] if visible else PROBE_OPENINGS[-1]
+        # where the reading first reaches half the rendered opening, between probes
+        share = np.maximum.accumulate(seen / np.array(PROBE_OPENINGS))
+        if share[-1] < 0.5:
+            return True, PROBE_OPENINGS[-1]
+        return True, float(np.interp(0.5, share + 1e-9 * np.arange(len(share)), PROBE_OPENINGS))
 
     def _working_size(self, image: np.ndarray) -> np.ndarray:
         height, width = image.shape[:2]
