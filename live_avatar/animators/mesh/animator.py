@@ -103,13 +103,17 @@ class MeshAnimator(Animator):
         collapsible = np.concatenate([collapsible_points(), np.zeros(len(anchors), bool)])
         triangles = mesh_triangles(self._points, anchors[:, :2])
         # cells fine enough for the lids, coarser where a large warped region would exceed
-        # the point budget (the step's time grows with the grid points)
+        # the point budget
         step = int(np.clip(round(face_height / self.settings.grid_cells), 2, 8))
-        while True:
-            self._warp = MeshWarp(vertices, triangles, moving, (height, width), step, collapsible)
-            if np.prod(self._warp.grid_shape) <= self.settings.grid_points or step >= 8:
-                break
-            step += 1
+        self._warp = MeshWarp(
+            vertices,
+            triangles,
+            moving,
+            (height, width),
+            step,
+            collapsible,
+            max_points=self.settings.grid_points,
+        )
         self._transfer = MotionTransfer(self._points, self.motion.adapt_scale, face_height * 1.8)
         self._mouth = MouthTransfer(self._points)
         self._interior = MouthInterior(image, self._points, is_grayscale(image))

@@ -29,17 +29,24 @@ class MeshWarp:
         size: tuple[int, int],
         step: int,
         collapsible: np.ndarray | None = None,
+        max_points: int | None = None,
     ):
         """vertices: (V, 2) rest positions in pixels; triangles: (T, 3) int; moving: (V,) bool,
         False for vertices that never move (the region outside their triangles stays put);
         size: (height, width) of the image; step: grid spacing in pixels; collapsible: (V,)
-        bool, vertices whose triangles may legitimately close up (lids, inner lips)."""
+        bool, vertices whose triangles may legitimately close up (lids, inner lips);
+        max_points: the spacing grows beyond `step` while the grid has more points (the
+        per-frame time grows with them)."""
         self.height, self.width = size
         self.step = int(max(1, step))
-        self.roi = self._region(vertices, triangles, moving)
-        x0, y0, w, h = self.roi
-        self.grid_shape = (-(-h // self.step), -(-w // self.step))
-        ny, nx = self.grid_shape
+        while True:
+            self.roi = self._region(vertices, triangles, moving)
+            x0, y0, w, h = self.roi
+            self.grid_shape = (-(-h // self.step), -(-w // self.step))
+            ny, nx = self.grid_shape
+            if max_points is None or ny * nx <= max_points:
+                break
+            self.step += 1
         # grid point j sits where cv2.resize's linear upsampling puts sample j
         gx = x0 + (np.arange(nx) + 0.5) * self.step - 0.5
         gy = y0 + (np.arange(ny) + 0.5) * self.step - 0.5

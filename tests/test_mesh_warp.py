@@ -1,0 +1,46 @@
+"""The dense mesh warp on a synthetic mesh: known motion, and the grid-point budget."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from live_avatar.animators.mesh.warp import MeshWarp
+
+
+def _square_mesh(size: int = 200, cells: int = 4):
+    """A regular triangulated square of (cells + 1)^2 vertices over a size x size image; the
+    border vertices stay put, the inner ones move."""
+    ticks = np.linspace(0, size - 1, cells + 1)
+    xs, ys = np.meshgrid(ticks, ticks)
+    vertices = np.stack([xs.ravel(), ys.ravel()], axis=1)
+    triangles = []
+    for row in range(cells):
+        for col in range(cells):
+            a = row * (cells + 1) + col
+            b, c, d = a + 1, a + cells + 1, a + cells + 2
+            triangles += [(a, b, d), (a, d, c)]
+    border = (xs.ravel() == 0) | (ys.ravel() == 0) | (xs.ravel() == size - 1)
+    border |= ys.ravel() == size - 1
+    return vertices, np.array(triangles), ~border
+
+
+def test_a_shift_of_the_inner_vertices_moves_the_picture_there():
+    vertices, triangles, moving = _square_mesh()
+    image = np.zeros((200, 200, 3), np.uint8)
+    image[90:110, 90:110] = 255  # a white square on the centre vertex
+    warp = MeshWarp(vertices, triangles, moving, (200, 200), step=2)
+    displacement = np.zeros_like(vertices)
+    displacement[moving] = (6.0, 0.0)
+    out = image.copy()
+    warp.apply(image, displacement, out)
+    columns = np.nonzero(out[100, :, 0] > 128)[0]
+    assert abs(columns.mean() - (image[100, :, 0] > 128).nonzero()[0].mean() - 6) < 1.0
+    assert (out[0] == image[0]).all()  # the fixed border stays
+
+
+def test_the_grid_grows_coarser_to_stay_within_its_point_budget():
+    vertices, triangles, moving = _square_mesh()
+    fine = MeshWarp(vertices, triangles, moving, (200, 200), step=2)
+    budgeted = MeshWarp(vertices, triangles, moving, (200, 200), step=2, max_points=1000)
+    assert np.prod(fine.grid_shape) > 1000 >= np.prod(budgeted.grid_shape)
+    assert budgeted.step > fine.step == 2
