@@ -11,8 +11,8 @@ import pytest
 
 from live_avatar import motion_metrics as mm
 from live_avatar.cli import main
-from live_avatar.commands.eval_motion import evaluate
 from live_avatar.face.landmarks import find_portrait_landmarks
+from live_avatar.motion_eval import evaluate
 
 REPO = Path(__file__).resolve().parent.parent
 ASTRONAUT = REPO / "avatars" / "astronaut.png"
