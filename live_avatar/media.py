@@ -91,7 +91,7 @@ def probe_video(path: str | Path, folder_fps: float = DEFAULT_FOLDER_FPS) -> Vid
         width, height = stream.codec_context.width, stream.codec_context.height
         try:  # decode one frame: a file that opens may still not be a video
             first = next(container.decode(stream), None)
-            if first is not None and round(first.rotation / 90) % 2:  # shown turned
+            if first is not None and _quarter_turns(first.rotation) % 2:  # shown turned
                 width, height = height, width
             if not count:  # some containers do not store it: count the packets
                 container.seek(0)
@@ -130,8 +130,13 @@ def read_frames(path: str | Path) -> Iterator[np.ndarray]:
 def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
     """The picture as it is meant to be shown: phones store portrait video as landscape frames
     plus a display rotation (`rotation`, degrees counter-clockwise)."""
-    turns = round(rotation / 90) % 4
+    turns = _quarter_turns(rotation)
     return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
+
+
+def _quarter_turns(rotation: float) -> int:
+    """A display rotation (degrees counter-clockwise) as counter-clockwise quarter turns, 0-3."""
+    return round(rotation / 90) % 4
 
 
 def _undecodable(path: Path, error: Exception) -> InputFileError:

@@ -48,7 +48,7 @@ class MouthTransfer:
         _, self.down, self.height = face_axes(xy)
         self.rest = mouth_gap(xy, self.down, self.height)
         self.weights = jaw_weights(xy)
-        self.closed: float | None = None  # the driver's smallest opening so far
+        self.closed: float | None = None  # the driver's closed-mouth opening (see apply)
         self.gain = 1.0  # share of the driver's opening the avatar takes
         self.extra = 0.0  # added to any clear opening, so that it shows (face heights)
 
