@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 import statistics
-import sys
 import threading
 import time
 from collections import deque
@@ -22,6 +21,7 @@ from live_avatar.calibration import Calibrator
 from live_avatar.capture import FrameSource
 from live_avatar.compose import Compositor
 from live_avatar.config import LiveSettings
+from live_avatar.console import about, say
 from live_avatar.errors import NoFaceError, UserError
 from live_avatar.face.crop import crop_square, face_box_from_landmarks, landmarks_in_crop
 from live_avatar.hud import HudState, camera_panel, preview_image
@@ -33,11 +33,6 @@ from live_avatar.tracking import FaceTracker
 DEFAULT_DRIVING_SIZE = 256
 # side of the avatar face crop kept for the overlay (and for animators that crop the avatar)
 AVATAR_FACE_SIZE = 256
-
-
-def say(message: str) -> None:
-    """One line for the user on stderr (stdout stays clean for piping)."""
-    print(f"live-avatar: {message}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -290,7 +285,8 @@ class LiveApp:
         else:
             animator = create_animator(self.backend, motion=motion)
         try:
-            animator.set_avatar(avatar_for_animator(animator, avatar))
+            with about(avatar.path):
+                animator.set_avatar(avatar_for_animator(animator, avatar))
         except BaseException:
             animator.close()
             raise

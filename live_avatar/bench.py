@@ -75,6 +75,7 @@ class _Path:
     def __init__(self, settings: BenchSettings):
         from live_avatar.app import avatar_for_animator, load_avatar_with_face
         from live_avatar.compose import Compositor
+        from live_avatar.console import about
         from live_avatar.sinks.null import NullSink
         from live_avatar.tracking import FaceTracker
 
@@ -82,7 +83,8 @@ class _Path:
         self.animator, self.weights_note = _build_animator(settings)
         avatar = load_avatar_with_face(Path(settings.avatar))
         self.avatar_input = avatar_for_animator(self.animator, avatar)
-        self.animator.set_avatar(self.avatar_input)
+        with about(settings.avatar):
+            self.animator.set_avatar(self.avatar_input)
         self.tracker = FaceTracker()
         self.compositor = Compositor(settings.output_size)
         self.compositor.set_avatar(self.animator.neutral())

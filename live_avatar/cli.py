@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 
+from live_avatar.console import show_warnings
 from live_avatar.errors import UserError
 
 # subcommand -> (module with add_arguments(parser) and run(args) -> int, one-line help)
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 for errors the user can fix)."""
     argv = _with_default_command(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
+    show_warnings()
     module = importlib.import_module(COMMANDS[args.command][0])
     try:
         return int(module.run(args) or 0)

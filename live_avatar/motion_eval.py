@@ -70,6 +70,7 @@ def evaluate(
 ) -> Evaluation:
     """Animate `avatar_path` with `driving_path` and measure how well the motion follows."""
     from live_avatar.animators import create_animator
+    from live_avatar.console import about
     from live_avatar.errors import NoFaceError
     from live_avatar.face.crop import face_box_from_landmarks
     from live_avatar.face.landmarks import FaceLandmarker, find_portrait_landmarks
@@ -77,7 +78,8 @@ def evaluate(
 
     animator = create_animator(backend, **(settings or {}))
     try:
-        animator.set_avatar(_avatar_for(animator, avatar_path))
+        with about(avatar_path):
+            animator.set_avatar(_avatar_for(animator, avatar_path))
         neutral = animator.neutral()
         rest = find_portrait_landmarks(neutral)
         if rest is None:

@@ -131,6 +131,16 @@ def test_large_portrait_is_reduced_to_the_working_size(caplog):
     animator.close()
 
 
+def test_absolute_motion_is_said_to_be_fomm_only(caplog):
+    from live_avatar.animators import MotionOptions
+
+    with caplog.at_level("WARNING"):
+        create_animator("mesh").close()
+        assert "--absolute" not in caplog.text
+        create_animator("mesh", motion=MotionOptions(relative=False)).close()
+    assert "--absolute is for FOMM" in caplog.text
+
+
 def test_animate_before_set_avatar_is_a_clear_error(clip):
     animator = create_animator("mesh")
     with pytest.raises(RuntimeError, match="set_avatar"):

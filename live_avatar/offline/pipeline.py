@@ -152,7 +152,10 @@ class OfflinePipeline:
     def _generate(self, avatar: PreparedAvatar, clip: DrivingClip, start: int, bar):
         """(index, generated frame) from `start` forwards, then from start-1 backwards, as
         the original demo does; the animator is re-calibrated before each direction."""
-        self.animator.set_avatar(avatar.image)
+        from live_avatar.console import about
+
+        with about(avatar.name):
+            self.animator.set_avatar(avatar.image)
         for order in (range(start, len(clip)), range(start - 1, -1, -1)):
             if len(order) == 0:
                 continue

@@ -35,6 +35,10 @@ PROBE_OPENINGS = (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.12)
 #: the opening from which the face mesh reads (half of) a painted mouth without a moustache
 USUAL_SMALLEST = 0.04
 MAX_EXTRA = 0.06  # the most a hidden mouth is opened beyond the driver's (face heights)
+ABSOLUTE_IGNORED = (
+    "--absolute is for FOMM: the mesh animator moves the avatar relative to the calibration "
+    "frame (its own face shape and pose are kept)"
+)
 NO_FACE_IN_AVATAR = (
     "no face found in the avatar: crop the picture tighter around the face, or use --backend fomm"
 )
@@ -74,6 +78,8 @@ class MeshAnimator(Animator):
 
     def __init__(self, motion: MotionOptions | None = None, settings: MeshSettings | None = None):
         super().__init__(motion)
+        if not self.motion.relative:
+            log.warning(ABSOLUTE_IGNORED)
         self.settings = settings or MeshSettings()
         self._landmarker = None
         self._avatar: np.ndarray | None = None
