@@ -26,6 +26,13 @@ CLOSED_LOOKING = 0.01
 # above the landmark noise of a closed mouth
 EXTRA_RAMP = 0.01
 CLOSED_NOISE = 0.003
+# The upper teeth show across the middle of the opening, fading out around TEETH_SPAN of the
+# half-width (centre to corner) over TEETH_FADE of it, so the corners stay dark; their edge
+# is a shallow arc. A band of teeth from corner to corner looks like a lip to the face mesh
+# (and to a viewer), which then reads the dark line under it as closed lips.
+TEETH_SPAN = 0.55
+TEETH_FADE = 0.5
+TEETH_ARC = 1.2  # the teeth's height at a share u of the half-width: sqrt(1 - TEETH_ARC u^2)
 
 
 def mouth_gap(xy: np.ndarray, down: np.ndarray, face_height: float) -> float:
@@ -133,7 +140,9 @@ class MouthInterior:
         kept_lower = xy[list(INNER_LIP_LOWER[1:-1])] - down * (opened * height)
         kept = np.concatenate([upper, kept_lower[::-1]])
         teeth_height = min(0.7 * opened, 0.045) * height if self.paint_teeth else 0.0
-        teeth = np.concatenate([upper, (upper + down * teeth_height)[::-1]])
+        corners = xy[INNER_LIP_UPPER[0]], xy[INNER_LIP_UPPER[-1]]
+        arc = np.sqrt(np.clip(1 - TEETH_ARC * _off_centre(upper, *corners) ** 2, 0, 1))[:, None]
+        teeth = np.concatenate([upper, (upper + down * teeth_height * arc)[::-1]])
         # the tongue rests on the lower teeth: a lip-coloured mound above the lower lip
         lower = xy[list(INNER_LIP_LOWER)]
         tongue_height = float(np.clip(0.35 * (opened - 0.04), 0, 0.06)) * height
@@ -145,6 +154,9 @@ class MouthInterior:
         x0, y0, x1, y1 = box
         inside = _mask((y1 - y0, x1 - x0), [(hole, 1.0), (kept, 0.0)], (x0, y0))
         band = _mask((y1 - y0, x1 - x0), [(teeth, 1.0)], (x0, y0)) * inside
+        pixels = np.stack(np.meshgrid(np.arange(x0, x1), np.arange(y0, y1)), axis=-1)
+        off_centre = _off_centre(pixels.astype(np.float32), *corners)
+        band *= np.clip((TEETH_SPAN + TEETH_FADE / 2 - off_centre) / TEETH_FADE, 0, 1)
         mound = _mask((y1 - y0, x1 - x0), [(tongue, 1.0)], (x0, y0)) * inside * (1 - band)
         strength = float(np.clip(opened / 0.008, 0, 1))
         self._composite(frame[y0:y1, x0:x1], inside, band, mound, strength, opened * height)
@@ -174,6 +186,14 @@ def _box(points: np.ndarray, shape: tuple, pad: int) -> tuple[int, int, int, int
     x1, y1 = np.ceil(points.max(axis=0)).astype(int) + pad
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, shape[1]), min(y1, shape[0])
     return (x0, y0, x1, y1) if x1 - x0 >= 2 and y1 - y0 >= 2 else None
+
+
+def _off_centre(points: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """How far (..., 2) `points` lie from the mouth's middle towards a corner (`left`,
+    `right`: the mouth corners), as a share of the half-width: 0 in the middle, 1 at a corner."""
+    half = max(float(np.linalg.norm(right - left)) / 2, 1e-6)
+    across = (right - left) / (2 * half)
+    return np.abs((points - (left + right) / 2) @ across) / half
 
 
 def _mask(size: tuple[int, int], polygons, origin) -> np.ndarray:
