@@ -187,3 +187,17 @@ def test_mesh_backend_without_shared_data(tmp_path):
     assert animate(*args, "--audio", str(music), "--layout", "side-by-side") == 0
     info = probe_video(out)
     assert (info.frame_count, info.fps, info.has_audio) == (4, 25.0, True)
+
+
+def test_mesh_keeps_a_large_portraits_resolution_offline(tmp_path):
+    """Live, portraits are reduced to 1280 px for real time; a clip made offline keeps the
+    portrait's own size."""
+    pytest.importorskip("live_avatar.animators.mesh.animator")
+    clip = _moving_portrait_clip(tmp_path / "clip.mp4", 2)
+    big = tmp_path / "big.png"
+    cv2.imwrite(str(big), cv2.resize(cv2.imread(MONA), (1601, 1601)))
+    out = tmp_path / "big.mp4"
+    args = ["--avatar", str(big), "--driving", str(clip), "-o", str(out), "--backend", "mesh"]
+    assert animate(*args) == 0
+    info = probe_video(out)
+    assert (info.width, info.height) == (1602, 1602)  # padded to even for the encoder

@@ -21,6 +21,8 @@ from live_avatar.face.crop import crop_square, face_box_from_landmarks
 from live_avatar.offline.driving import DrivingClip, prepare_driving, spool_frames
 from live_avatar.offline.options import AnimateOptions, Summary, progress_bar, to_rgb_uint8
 
+#: the mesh animator reduces larger portraits to this longer side offline (live: 1280)
+OFFLINE_MAX_SIDE = 3840
 #: square size given to animators that take any driving size
 DEFAULT_DRIVING_SIZE = 256
 
@@ -62,6 +64,8 @@ def build_animator(options: AnimateOptions) -> Animator:
     settings: dict = {"motion": motion, "device": options.device, "fp16": options.fp16}
     if backend == "fomm":
         settings.update(checkpoint=options.checkpoint, config=options.config)
+    else:  # no real-time budget offline: the portrait keeps its resolution up to 4K
+        settings.update(max_side=OFFLINE_MAX_SIDE)
     return create_animator(backend, **settings)
 
 
