@@ -172,6 +172,35 @@ def test_a_new_avatar_keeps_the_calibration(clip):
     animator.close()
 
 
+def test_lids_fitted_half_shut_are_moved_to_the_open_eye():
+    """A carved eye the face mesh takes for half shut (lids much closer than the iris is
+    tall) gets its upper lid raised, below the ring above it, so a blink closes what the
+    picture shows; well-fitted eyes are left as they are."""
+    from live_avatar.animators.mesh.eyes import LIDS_MISFIT, refit_lids
+    from live_avatar.animators.mesh.topology import RIGHT_EYE
+    from live_avatar.face.landmarks import find_portrait_landmarks
+
+    rest = find_portrait_landmarks(load_avatar(AVATARS / "mona_lisa.jpg")).astype(np.float64)
+    assert np.array_equal(refit_lids(rest), rest)
+
+    def gap_over_iris(points):
+        upper, lower = RIGHT_EYE.lid_pair
+        rim = points[list(RIGHT_EYE.iris[1:]), :2]
+        return np.linalg.norm(points[upper, :2] - points[lower, :2]) / np.linalg.norm(
+            rim[1] - rim[3]
+        )
+
+    shut = rest.copy()  # the upper lid lowered most of the way to the lower one
+    upper = list(RIGHT_EYE.upper)
+    top, bottom = RIGHT_EYE.lid_pair
+    shut[upper, 1] += 0.7 * (shut[bottom, 1] - shut[top, 1])
+    assert gap_over_iris(shut) < LIDS_MISFIT
+    refitted = refit_lids(shut)
+    assert gap_over_iris(refitted) > 1.5 * gap_over_iris(shut)
+    assert (refitted[upper, 1] < refitted[list(RIGHT_EYE.above), 1]).sum() == 0  # none crosses
+    assert np.array_equal(np.delete(refitted, upper, axis=0), np.delete(shut, upper, axis=0))
+
+
 def test_a_wide_eyed_driver_widens_the_avatars_eyes():
     """Eyes open wider than the driver's usual widen the avatar's past its rest, lids only:
     the iris keeps its shape."""

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from live_avatar.animators.base import Animator, MotionOptions
-from live_avatar.animators.mesh.eyes import EyeTransfer
+from live_avatar.animators.mesh.eyes import EyeTransfer, refit_lids
 from live_avatar.animators.mesh.geometry import MotionTransfer
 from live_avatar.animators.mesh.mouth import MouthInterior, MouthTransfer
 from live_avatar.animators.mesh.topology import (
@@ -99,7 +99,7 @@ class MeshAnimator(Animator):
         if points is None:
             raise NoFaceError(NO_FACE_IN_AVATAR)
         self._avatar = np.ascontiguousarray(image)
-        self._points = points.astype(np.float64)
+        self._points = refit_lids(points.astype(np.float64))
         height, width = image.shape[:2]
         anchors, follow = anchor_points(self._points, width, height)
         self._anchors, self._follow = anchors, follow

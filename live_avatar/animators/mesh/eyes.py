@@ -15,12 +15,43 @@ HISTORY = 240  # frames of opening history kept per eye
 WIDEN_LIMIT = 1.3  # a wide-eyed driver widens the avatar's eye up to this share of its rest opening
 CLOSE_AT = 0.3  # lids meet this far from the lower lid towards the upper one
 CLOSED_SHARE = 0.3  # a driver eye this open (of its usual) counts as closed until seen lower
+# An open eye shows most of its iris between the lids. Where the face mesh puts an avatar's
+# lids closer than LIDS_MISFIT of the iris (carved or stylised eyes it takes for half shut),
+# the upper lid is placed LIDS_REFIT of the iris above the lower one, at most RING_SHARE of
+# the way to the points above it, so that a blink closes the eye the picture shows.
+LIDS_MISFIT = 0.5
+LIDS_REFIT = 0.65
+RING_SHARE = 0.6
 
 
 def _opening(xy: np.ndarray, eye: Eye) -> float:
     upper, lower = eye.lid_pair
     width = np.linalg.norm(xy[eye.outer] - xy[eye.inner])
     return float(np.linalg.norm(xy[upper] - xy[lower]) / max(width, 1e-6))
+
+
+def refit_lids(points: np.ndarray) -> np.ndarray:
+    """The avatar's rest landmarks ((478, 3) pixels) with the upper lids of eyes the face mesh
+    fits as nearly shut moved up to the eye's visible opening (see LIDS_MISFIT); a copy."""
+    points = points.copy()
+    xy = points[:, :2]
+    for eye in EYES:
+        upper, lower = eye.lid_pair
+        gap = float(np.linalg.norm(xy[upper] - xy[lower]))
+        rim = xy[list(eye.iris[1:])]
+        iris = 0.5 * (np.linalg.norm(rim[0] - rim[2]) + np.linalg.norm(rim[1] - rim[3]))
+        if gap >= LIDS_MISFIT * iris:
+            continue
+        along = xy[eye.inner] - xy[eye.outer]
+        up = np.array([along[1], -along[0]]) / max(np.linalg.norm(along), 1e-9)
+        if (xy[upper] - xy[lower]) @ up < 0:  # image y grows downwards; "up" is towards the brow
+            up = -up
+        # most in the middle of the lid, little at the corners
+        profile = np.sin(np.pi * (np.arange(len(eye.upper)) + 1) / (len(eye.upper) + 1))
+        for index, above, share in zip(eye.upper, eye.above, profile, strict=True):
+            room = max(float((xy[above] - xy[index]) @ up), 0.0)
+            xy[index] += up * min((LIDS_REFIT * iris - gap) * share, RING_SHARE * room)
+    return points
 
 
 class EyeTransfer:

@@ -38,9 +38,10 @@ UPPER_LIP = tuple(sorted(set(INNER_LIP_UPPER + OUTER_LIP_UPPER)))
 class Eye:
     """Index sets of one eye: corners, upper and lower lid contours, iris."""
 
-    def __init__(self, outer, inner, upper, lower, iris, lid_pair):
+    def __init__(self, outer, inner, upper, lower, iris, lid_pair, above):
         self.outer, self.inner = outer, inner  # corner indices
         self.upper, self.lower = upper, lower  # lid contours without the corners
+        self.above = above  # the ring of points just above the upper lid, one per upper point
         self.iris = iris  # centre first, then 4 points on the rim
         self.lid_pair = lid_pair  # (upper, lower) at the middle: the eye's opening
         self.points = np.array((outer, inner) + upper + lower + iris)
@@ -48,11 +49,11 @@ class Eye:
 
 RIGHT_EYE = Eye(
     33, 133, (246, 161, 160, 159, 158, 157, 173), (7, 163, 144, 145, 153, 154, 155),
-    (468, 469, 470, 471, 472), (159, 145),
+    (468, 469, 470, 471, 472), (159, 145), (247, 30, 29, 27, 28, 56, 190),
 )  # fmt: skip
 LEFT_EYE = Eye(
     263, 362, (466, 388, 387, 386, 385, 384, 398), (249, 390, 373, 374, 380, 381, 382),
-    (473, 474, 475, 476, 477), (386, 374),
+    (473, 474, 475, 476, 477), (386, 374), (467, 260, 259, 257, 258, 286, 414),
 )  # fmt: skip
 EYES = (RIGHT_EYE, LEFT_EYE)
 
