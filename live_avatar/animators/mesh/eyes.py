@@ -44,7 +44,8 @@ def refit_lids(points: np.ndarray) -> np.ndarray:
             continue
         along = xy[eye.inner] - xy[eye.outer]
         up = np.array([along[1], -along[0]]) / max(np.linalg.norm(along), 1e-9)
-        if (xy[upper] - xy[lower]) @ up < 0:  # image y grows downwards; "up" is towards the brow
+        middle_above = eye.above[len(eye.above) // 2]
+        if (xy[middle_above] - xy[lower]) @ up < 0:  # "up" points towards the brow
             up = -up
         # most in the middle of the lid, little at the corners
         profile = np.sin(np.pi * (np.arange(len(eye.upper)) + 1) / (len(eye.upper) + 1))
