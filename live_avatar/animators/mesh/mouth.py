@@ -30,8 +30,8 @@ CLOSED_NOISE = 0.003
 # half-width (centre to corner) over TEETH_FADE of it, so the corners stay dark; their edge
 # is a shallow arc. A band of teeth from corner to corner looks like a lip to the face mesh
 # (and to a viewer), which then reads the dark line under it as closed lips.
-TEETH_SPAN = 0.55
-TEETH_FADE = 0.5
+TEETH_SPAN = 0.5
+TEETH_FADE = 0.3
 TEETH_ARC = 1.2  # the teeth's height at a share u of the half-width: sqrt(1 - TEETH_ARC u^2)
 
 
