@@ -50,7 +50,7 @@ class MeshSettings:
 
     max_side: int = 1280  # larger portraits are reduced to this longer side to stay real time
     smoothing: bool = True  # One Euro filter on the driver's landmarks
-    min_cutoff: float = 1.5  # Hz: lower = steadier still face (One Euro)
+    min_cutoff: float = 3.0  # Hz: lower = steadier still face (One Euro), but more lag
     beta: float = 40.0  # how fast the filter opens up with speed (per face height per second)
     aperture_cutoff: float = 20.0  # Hz: the mouth and eye openings' own, lighter smoothing
     fps: float = 30.0  # assumed frame rate of the driving frames (filter timestamps)
