@@ -53,7 +53,10 @@ def load_avatar_with_face(path: Path) -> Avatar:
     image = load_avatar(path)
     landmarks = find_portrait_landmarks(image)
     if landmarks is None:
-        raise NoFaceError(f"no face found in avatar {path}: use a portrait with a visible face")
+        raise NoFaceError(
+            f"no face found in avatar {path}: use a portrait with a visible face, or crop the "
+            "picture tighter around the face"
+        )
     face = crop_square(image, face_box_from_landmarks(landmarks), AVATAR_FACE_SIZE)
     return Avatar(Path(path), image, landmarks, face)
 

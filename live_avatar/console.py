@@ -1,6 +1,7 @@
 """What the user reads on the terminal: one `live-avatar:` line per message, on stderr (stdout
 stays clean for piping). Warnings the package logs (an avatar the face mesh fits poorly, a
-portrait reduced in size) come out the same way, naming the file they are about."""
+portrait reduced in size) come out the same way, naming the file they are about, and so does
+a face not found in it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import sys
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+
+from live_avatar.errors import NoFaceError
 
 PROGRAM = "live-avatar"
 #: the file the current warnings are about (set by `about`)
@@ -42,9 +45,13 @@ def show_warnings() -> None:
 
 @contextmanager
 def about(path: str | Path):
-    """Warnings logged inside the block name `path`."""
+    """Warnings logged inside the block name `path`, and so does a NoFaceError raised in it."""
     token = _subject.set(str(path))
     try:
         yield
+    except NoFaceError as error:
+        if str(path) in str(error):
+            raise
+        raise NoFaceError(f"{path}: {error}") from error
     finally:
         _subject.reset(token)

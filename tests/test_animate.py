@@ -201,3 +201,15 @@ def test_mesh_keeps_a_large_portraits_resolution_offline(tmp_path):
     assert animate(*args) == 0
     info = probe_video(out)
     assert (info.width, info.height) == (1602, 1602)  # padded to even for the encoder
+
+
+def test_mesh_avatar_without_a_face_names_the_file(tmp_path, capsys):
+    pytest.importorskip("live_avatar.animators.mesh.animator")
+    clip = _moving_portrait_clip(tmp_path / "clip.mp4", 1)
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((256, 256, 3), 200, np.uint8))
+    out = tmp_path / "never.mp4"
+    err = _fails(capsys, "--avatar", str(blank), "--driving", str(clip), "-o", str(out),
+                 "--backend", "mesh")  # fmt: skip
+    assert str(blank) in err and "crop the picture tighter" in err
+    assert not out.exists()

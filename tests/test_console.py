@@ -2,7 +2,10 @@
 
 import logging
 
+import pytest
+
 from live_avatar.console import about, show_warnings
+from live_avatar.errors import NoFaceError
 
 
 def test_a_warning_is_one_line_naming_the_file(capsys):
@@ -18,3 +21,13 @@ def test_a_warning_is_one_line_naming_the_file(capsys):
         "live-avatar: warning: portraits/anime.png: the mouth will barely move",
         "live-avatar: warning: avatar 4000x3000 reduced to 1280x960",
     ]
+
+
+def test_no_face_names_the_file_once():
+    with pytest.raises(NoFaceError, match=r"^portraits/blank.png: no face found"):
+        with about("portraits/blank.png"):
+            raise NoFaceError("no face found in the avatar: crop the picture tighter")
+    with pytest.raises(NoFaceError) as raised:
+        with about("portraits/blank.png"):
+            raise NoFaceError("no face found in avatar portraits/blank.png")
+    assert str(raised.value) == "no face found in avatar portraits/blank.png"

@@ -3,6 +3,7 @@ avatar, and a sudden head movement is followed within a frame or two (no lag).""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import cv2
@@ -48,7 +49,7 @@ def _jitter(outputs: list[np.ndarray]) -> float:
     """How far the picture moves between consecutive frames: the 90th percentile of the
     optical flow's length over the moving part, median over frames (pixels)."""
     steps = []
-    for before, after in zip(outputs, outputs[1:]):
+    for before, after in itertools.pairwise(outputs):
         flow = cv2.calcOpticalFlowFarneback(
             _grey(before), _grey(after), None, 0.5, 3, 15, 3, 5, 1.2, 0
         )
