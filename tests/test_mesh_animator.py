@@ -131,6 +131,25 @@ def test_large_portrait_is_reduced_to_the_working_size(caplog):
     animator.close()
 
 
+def test_a_small_face_in_a_large_picture_is_found_and_animated(clip):
+    """The face of a full-length portrait is a few pixels at the detector's 192 px and after
+    the reduction to the working size: it is found on tiles, at full resolution."""
+    face = cv2.resize(load_avatar(AVATARS / "mona_lisa.jpg"), (480, 480))
+    picture = cv2.copyMakeBorder(face, 1260, 1260, 1760, 1760, cv2.BORDER_CONSTANT, value=(90, 80, 70))
+    animator = create_animator("mesh", max_side=1280)
+    animator.set_avatar(picture)
+    working = animator.neutral()
+    assert working.shape == (960, 1280, 3)
+    animator.calibrate(clip[0])
+    widest = clip[int(np.argmax(KNOWN["mouth"]))]
+    moved = np.abs(animator.animate(widest).astype(int) - working).max(axis=2) > 8
+    ys, xs = np.nonzero(moved)
+    assert len(ys) > 100  # the face moved...
+    # ...and only the face: the inset spans rows 403-557, columns 563-717 of the working picture
+    assert ys.min() >= 403 and ys.max() <= 557 and xs.min() >= 563 and xs.max() <= 717
+    animator.close()
+
+
 def test_absolute_motion_is_said_to_be_fomm_only(caplog):
     from live_avatar.animators import MotionOptions
 

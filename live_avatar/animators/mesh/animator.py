@@ -94,10 +94,14 @@ class MeshAnimator(Animator):
         from live_avatar.frames import check_rgb
 
         check_rgb(image, "avatar")
-        image = self._working_size(image)
+        # found at full resolution (the face of a full-length portrait may be too small to
+        # find once the picture is reduced), then scaled with the picture
         points = find_portrait_landmarks(image)
         if points is None:
             raise NoFaceError(NO_FACE_IN_AVATAR)
+        reduced = self._working_size(image)
+        points = points * (reduced.shape[1] / image.shape[1])
+        image = reduced
         self._avatar = np.ascontiguousarray(image)
         self._points = refit_lids(points.astype(np.float64))
         height, width = image.shape[:2]
