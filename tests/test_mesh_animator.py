@@ -194,13 +194,14 @@ def test_a_new_avatar_keeps_the_calibration(clip):
 def test_lids_fitted_half_shut_are_moved_to_the_open_eye():
     """A carved eye the face mesh takes for half shut (lids much closer than the iris is
     tall) gets its upper lid raised, below the ring above it, so a blink closes what the
-    picture shows; well-fitted eyes are left as they are."""
-    from live_avatar.animators.mesh.eyes import LIDS_MISFIT, refit_lids
+    picture shows (and its lids close onto the lower one); well-fitted eyes are left as they
+    are."""
+    from live_avatar.animators.mesh.eyes import LIDS_MISFIT, carved_eyes, refit_lids
     from live_avatar.animators.mesh.topology import RIGHT_EYE
     from live_avatar.face.landmarks import find_portrait_landmarks
 
     rest = find_portrait_landmarks(load_avatar(AVATARS / "mona_lisa.jpg")).astype(np.float64)
-    assert np.array_equal(refit_lids(rest), rest)
+    assert np.array_equal(refit_lids(rest), rest) and not carved_eyes(rest)
 
     def gap_over_iris(points):
         upper, lower = RIGHT_EYE.lid_pair
@@ -213,7 +214,7 @@ def test_lids_fitted_half_shut_are_moved_to_the_open_eye():
     upper = list(RIGHT_EYE.upper)
     top, bottom = RIGHT_EYE.lid_pair
     shut[upper, 1] += 0.7 * (shut[bottom, 1] - shut[top, 1])
-    assert gap_over_iris(shut) < LIDS_MISFIT
+    assert gap_over_iris(shut) < LIDS_MISFIT and carved_eyes(shut)
     refitted = refit_lids(shut)
     assert gap_over_iris(refitted) > 1.5 * gap_over_iris(shut)
     assert (refitted[upper, 1] < refitted[list(RIGHT_EYE.above), 1]).sum() == 0  # none crosses

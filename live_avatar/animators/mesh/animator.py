@@ -10,7 +10,13 @@ import cv2
 import numpy as np
 
 from live_avatar.animators.base import Animator, MotionOptions
-from live_avatar.animators.mesh.eyes import EyeTransfer, refit_lids
+from live_avatar.animators.mesh.eyes import (
+    CARVED_CLOSE_AT,
+    CLOSE_AT,
+    EyeTransfer,
+    carved_eyes,
+    refit_lids,
+)
 from live_avatar.animators.mesh.geometry import MotionTransfer
 from live_avatar.animators.mesh.mouth import MouthInterior, MouthTransfer
 from live_avatar.animators.mesh.topology import (
@@ -103,6 +109,7 @@ class MeshAnimator(Animator):
         points = points * (reduced.shape[1] / image.shape[1])
         image = reduced
         self._avatar = np.ascontiguousarray(image)
+        carved = carved_eyes(points)
         self._points = refit_lids(points.astype(np.float64))
         height, width = image.shape[:2]
         anchors, follow = anchor_points(self._points, width, height)
@@ -138,7 +145,7 @@ class MeshAnimator(Animator):
             # a mouth hidden under a moustache, or carved, shows an opening only once it is
             # wider than on a face: speech-sized openings are widened by the difference
             self._mouth.extra = float(np.clip(smallest - USUAL_SMALLEST, 0.0, MAX_EXTRA))
-        self._eyes = EyeTransfer(self._points)
+        self._eyes = EyeTransfer(self._points, CARVED_CLOSE_AT if carved else CLOSE_AT)
         self._last = None
         if self._calibrated:  # a new avatar keeps the driver's neutral pose
             self._transfer.calibrate(*self._calibration)

@@ -14,6 +14,10 @@ OPEN_PERCENTILE = 50
 HISTORY = 240  # frames of opening history kept per eye
 WIDEN_LIMIT = 1.3  # a wide-eyed driver widens the avatar's eye up to this share of its rest opening
 CLOSE_AT = 0.3  # lids meet this far from the lower lid towards the upper one
+# Carved eyes (see LIDS_MISFIT) close onto the lower lid: there is no iris to keep, and a
+# shut stone eye is a line there. (On painted and real eyes meeting at the lower lid is no
+# better and leaves the pupil as a dot.)
+CARVED_CLOSE_AT = 0.0
 CLOSED_SHARE = 0.3  # a driver eye this open (of its usual) counts as closed until seen lower
 # An open eye shows most of its iris between the lids. Where the face mesh puts an avatar's
 # lids closer than LIDS_MISFIT of the iris (carved or stylised eyes it takes for half shut),
@@ -30,16 +34,30 @@ def _opening(xy: np.ndarray, eye: Eye) -> float:
     return float(np.linalg.norm(xy[upper] - xy[lower]) / max(width, 1e-6))
 
 
+def _gap_and_iris(xy: np.ndarray, eye: Eye) -> tuple[float, float]:
+    """The eye's lid gap and its iris diameter, pixels."""
+    upper, lower = eye.lid_pair
+    rim = xy[list(eye.iris[1:])]
+    iris = 0.5 * (np.linalg.norm(rim[0] - rim[2]) + np.linalg.norm(rim[1] - rim[3]))
+    return float(np.linalg.norm(xy[upper] - xy[lower])), float(iris)
+
+
+def carved_eyes(points: np.ndarray) -> bool:
+    """Whether the face mesh fits an eye of these rest landmarks ((478, 3)) as nearly shut
+    while its iris says it is open: stone or stylised eyes (see LIDS_MISFIT)."""
+    return any(
+        gap < LIDS_MISFIT * iris for gap, iris in (_gap_and_iris(points[:, :2], e) for e in EYES)
+    )
+
+
 def refit_lids(points: np.ndarray) -> np.ndarray:
     """The avatar's rest landmarks ((478, 3) pixels) with the upper lids of eyes the face mesh
     fits as nearly shut moved up to the eye's visible opening (see LIDS_MISFIT); a copy."""
     points = points.copy()
     xy = points[:, :2]
     for eye in EYES:
-        upper, lower = eye.lid_pair
-        gap = float(np.linalg.norm(xy[upper] - xy[lower]))
-        rim = xy[list(eye.iris[1:])]
-        iris = 0.5 * (np.linalg.norm(rim[0] - rim[2]) + np.linalg.norm(rim[1] - rim[3]))
+        lower = eye.lid_pair[1]
+        gap, iris = _gap_and_iris(xy, eye)
         if gap >= LIDS_MISFIT * iris:
             continue
         along = xy[eye.inner] - xy[eye.outer]
@@ -63,9 +81,11 @@ class EyeTransfer:
     is scaled by the fraction, so the lids close over the iris instead of crossing it.
     """
 
-    def __init__(self, avatar: np.ndarray):
-        """avatar: (478, 3) rest landmarks in pixels."""
+    def __init__(self, avatar: np.ndarray, close_at: float = CLOSE_AT):
+        """avatar: (478, 3) rest landmarks in pixels; close_at: where the lids meet, as a
+        share of the way from the lower lid to the upper one."""
         self.rest = avatar[:, :2].astype(np.float64)
+        self.close_at = close_at
         self.history = [deque(maxlen=HISTORY) for _ in EYES]
         self.calibration: list[float | None] = [None] * len(EYES)
 
@@ -109,8 +129,8 @@ class EyeTransfer:
         height = (rest[idx] - rest[eye.outer]) @ across_rest  # rest distance from the eye line
         upper, lower = eye.lid_pair
         closed = (
-            height[list(idx).index(lower)] * (1 - CLOSE_AT)
-            + height[list(idx).index(upper)] * CLOSE_AT
+            height[list(idx).index(lower)] * (1 - self.close_at)
+            + height[list(idx).index(upper)] * self.close_at
         )
         # lids widen past the rest eye; the iris keeps its round shape
         share = np.where(np.isin(idx, eye.iris), min(fraction, 1.0), fraction)
