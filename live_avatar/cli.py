@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-from live_avatar.console import show_warnings
+from live_avatar.console import say, show_warnings
 from live_avatar.errors import UserError
 
 # subcommand -> (module with add_arguments(parser) and run(args) -> int, one-line help)
@@ -51,10 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(module.run(args) or 0)
     except UserError as error:
-        print(f"live-avatar: error: {error}", file=sys.stderr)
+        say(f"error: {error}")
         return error.exit_code
     except KeyboardInterrupt:
-        print("live-avatar: interrupted", file=sys.stderr)
+        say("interrupted")
         return 130
 
 

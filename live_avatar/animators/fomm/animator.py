@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from live_avatar.animators.fomm.checkpoint import load_into
 from live_avatar.animators.fomm.engine import EngineOptions, FommEngine, SourceState
 from live_avatar.animators.fomm.model import build_networks, frame_size, load_config
 from live_avatar.animators.fomm.motion import adapt_movement_scale
+from live_avatar.console import say
 from live_avatar.device import resolve_device
 from live_avatar.paths import DEFAULT_CHECKPOINT, DEFAULT_CONFIG
 
@@ -148,7 +148,7 @@ def create(checkpoint: str | Path = DEFAULT_CHECKPOINT, config: str | Path = DEF
     generator, kp_detector = build_networks(params)
     if random_weights:
         weights = "random weights (benchmark only, output is noise)"
-        print(f"live-avatar: FOMM with {weights}", file=sys.stderr)
+        say(f"FOMM with {weights}")
     else:
         load_into(checkpoint, config, generator, kp_detector)
         weights = str(checkpoint)

@@ -8,7 +8,6 @@ a SourceState. Speed options (all keep the maths; see fast.py) live in EngineOpt
 from __future__ import annotations
 
 import contextlib
-import sys
 from dataclasses import dataclass
 
 import torch
@@ -18,6 +17,7 @@ from live_avatar.animators.fomm import fast
 from live_avatar.animators.fomm.generator import OcclusionAwareGenerator
 from live_avatar.animators.fomm.keypoint_detector import KPDetector
 from live_avatar.animators.fomm.motion import normalize_kp
+from live_avatar.console import say
 
 
 @dataclass
@@ -136,8 +136,7 @@ class FommEngine:
             try:
                 self._compiled = torch.compile(self._eager_step, dynamic=False)
             except (RuntimeError, ImportError) as exc:  # no compiler, unsupported platform
-                print(f"live-avatar: torch.compile unavailable ({exc}); running eager",
-                      file=sys.stderr)
+                say(f"torch.compile unavailable ({exc}); running eager")
                 self._compiled = self._eager_step
         return _Fallback(self, self._compiled)
 
@@ -162,9 +161,8 @@ class _Fallback:
         try:
             return self.fn(*args)
         except Exception as exc:  # noqa: BLE001 - any compiler failure means: run eager
-            print(f"live-avatar: torch.compile failed ({type(exc).__name__}: "
-                  f"{str(exc).splitlines()[0][:120] if str(exc) else ''}); running eager",
-                  file=sys.stderr)
+            say(f"torch.compile failed ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:120] if str(exc) else ''}); running eager")
             self.engine.options.compile = False
             self.engine._compiled = None
             return self.engine._eager_step(*args)
@@ -212,8 +210,7 @@ class _CapturedStep:
                                                      relative, scale)
             step.ok = True
         except RuntimeError as exc:  # an op that cannot be captured: stay eager
-            print(f"live-avatar: CUDA graph capture failed ({str(exc).splitlines()[0][:120]}); "
-                  "running eager", file=sys.stderr)
+            say(f"CUDA graph capture failed ({str(exc).splitlines()[0][:120]}); running eager")
             engine.options.cuda_graphs = False
         return step
 
