@@ -117,22 +117,23 @@ def detect_face_boxes(image: np.ndarray, min_confidence: float = 0.4) -> list[Bo
     """
     height, width = image.shape[:2]
     for model in (1, 0):
-        boxes = _detect(image, model, min_confidence)
+        with _face_detector(model, min_confidence) as detector:
+            boxes = _detect(detector, image)
         if boxes:
             return boxes
-    for tiles in TILINGS:
-        if max(height, width) / tiles < MIN_TILE_SIDE:
-            break
-        side = int(np.ceil(max(height, width) / tiles))
-        step = max(side // 2, 1)  # half-overlapping tiles: every face lies whole in one
-        boxes = []
-        for y in range(0, max(height - step, 1), step):
-            for x in range(0, max(width - step, 1), step):
-                tile = image[y : y + side, x : x + side]
-                for box in _detect(tile, 1, min_confidence):
-                    boxes.append(Box(box.x + x, box.y + y, box.w, box.h))
-        if boxes:
-            return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
+    with _face_detector(1, min_confidence) as detector:
+        for tiles in TILINGS:
+            if max(height, width) / tiles < MIN_TILE_SIDE:
+                break
+            side = int(np.ceil(max(height, width) / tiles))
+            step = max(side // 2, 1)  # half-overlapping tiles: every face lies whole in one
+            boxes = []
+            for y in range(0, max(height - step, 1), step):
+                for x in range(0, max(width - step, 1), step):
+                    for box in _detect(detector, image[y : y + side, x : x + side]):
+                        boxes.append(Box(box.x + x, box.y + y, box.w, box.h))
+            if boxes:
+                return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
     return []
 
 
@@ -141,13 +142,19 @@ TILINGS = (2, 4)
 MIN_TILE_SIDE = 320
 
 
-def _detect(image: np.ndarray, model: int, min_confidence: float) -> list[Box]:
-    """Boxes found by mediapipe's face detector (`model`: 0 short range, 1 full range)."""
-    height, width = image.shape[:2]
+@contextlib.contextmanager
+def _face_detector(model: int, min_confidence: float):
+    """Mediapipe's face detector (`model`: 0 short range, 1 full range)."""
     with quiet_native_stderr(), _mediapipe_solutions().face_detection.FaceDetection(
         model_selection=model, min_detection_confidence=min_confidence
     ) as detector:
-        result = detector.process(np.ascontiguousarray(image))
+        yield detector
+
+
+def _detect(detector, image: np.ndarray) -> list[Box]:
+    """The boxes `detector` finds in `image`, largest first, in its pixels."""
+    height, width = image.shape[:2]
+    result = detector.process(np.ascontiguousarray(image))
     boxes = []
     for detection in result.detections or []:
         rel = detection.location_data.relative_bounding_box
