@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 import shutil
 from collections.abc import Iterator
@@ -23,6 +25,12 @@ DEFAULT_FOLDER_FPS = 25.0
 AUDIO_RATE = 48000
 #: name pattern of the PNG frames written to a folder
 FRAME_PATTERN = "frame_{:06d}.png"
+# An mp4 stays playable on common players and hardware decoders (H.264 level 5.1): at most
+# 4096 px a side and 36,864 macroblocks (16x16) a frame; larger frames are scaled down.
+MAX_VIDEO_SIDE = 4096
+MAX_VIDEO_MACROBLOCKS = 36864
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -227,6 +235,23 @@ def check_output_path(path: str | Path) -> bool:
     return True
 
 
+def playable_size(width: int, height: int) -> tuple[int, int]:
+    """(width, height) scaled down, aspect kept, to within MAX_VIDEO_SIDE and
+    MAX_VIDEO_MACROBLOCKS (even sides when scaled); unchanged when already within."""
+
+    def macroblocks(w: int, h: int) -> int:
+        return math.ceil(w / 16) * math.ceil(h / 16)
+
+    if max(width, height) <= MAX_VIDEO_SIDE and macroblocks(width, height) <= MAX_VIDEO_MACROBLOCKS:
+        return width, height
+    factor = min(1.0, MAX_VIDEO_SIDE / max(width, height))
+    while True:
+        size = max(2, int(width * factor) // 2 * 2), max(2, int(height * factor) // 2 * 2)
+        if macroblocks(*size) <= MAX_VIDEO_MACROBLOCKS:
+            return size
+        factor *= 0.99 * math.sqrt(MAX_VIDEO_MACROBLOCKS / macroblocks(*size))
+
+
 class VideoWriter:
     """Writes RGB frames to an .mp4 (H.264 yuv420p + AAC) or to a folder of PNG frames.
 
@@ -301,6 +326,11 @@ class VideoWriter:
         import av
 
         height, width = self._size
+        self._scaled_to = playable_size(width, height)
+        if self._scaled_to != (width, height):
+            log.warning("%s: frames %dx%d scaled to %dx%d to stay playable", self.path.name,
+                        width, height, *self._scaled_to)  # fmt: skip
+            width, height = self._scaled_to
         self._container = av.open(
             str(self._tmp), "w", format="mp4", options={"movflags": "+faststart"}
         )
@@ -319,7 +349,10 @@ class VideoWriter:
 
     def _encode_video(self, frame: np.ndarray) -> None:
         import av
+        import cv2
 
+        if self._scaled_to != (frame.shape[1], frame.shape[0]):
+            frame = cv2.resize(frame, self._scaled_to, interpolation=cv2.INTER_AREA)
         height, width = frame.shape[:2]
         if height % 2 or width % 2:
             frame = np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")

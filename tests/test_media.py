@@ -81,6 +81,33 @@ def test_folder_frames_in_natural_name_order(tmp_path):
     assert [int(f[0, 0, 0]) for f in read_frames(tmp_path)] == [1, 9, 10]
 
 
+def test_oversized_frames_are_scaled_to_a_playable_mp4_and_kept_as_pngs(tmp_path, caplog):
+    """H.264 level 5.1 (common players and hardware decoders): at most 4096 px a side and
+    36,864 macroblocks; a 'full' layout of a large portrait is far wider."""
+    wide = np.zeros((1000, 5000, 3), np.uint8)
+    wide[:, 2500:] = 255  # the right half white: the scaling keeps the picture
+    with caplog.at_level("WARNING"):
+        with VideoWriter(tmp_path / "wide.mp4", 25) as writer:
+            writer.write(wide)
+    info = probe_video(tmp_path / "wide.mp4")
+    assert (info.width, info.height) == (4096, 818)
+    assert "scaled to 4096x818" in caplog.text
+    frame = next(iter(read_frames(tmp_path / "wide.mp4")))
+    assert frame[:, :2000].mean() < 10 and frame[:, 2100:].mean() > 245
+    square = np.zeros((3000, 3000, 3), np.uint8)
+    with VideoWriter(tmp_path / "square.mp4", 25) as writer:
+        writer.write(square)
+    info = probe_video(tmp_path / "square.mp4")
+    assert -(-info.width // 16) * -(-info.height // 16) <= 36864 and info.width == info.height
+    with VideoWriter(tmp_path / "frames", 25) as writer:  # PNGs keep every pixel
+        writer.write(wide)
+    assert next(iter(read_frames(tmp_path / "frames"))).shape == (1000, 5000, 3)
+    with VideoWriter(tmp_path / "uhd.mp4", 25) as writer:  # 3840x2160 is within: unchanged
+        writer.write(np.zeros((2160, 3840, 3), np.uint8))
+    uhd = probe_video(tmp_path / "uhd.mp4")
+    assert (uhd.width, uhd.height) == (3840, 2160)
+
+
 def test_error_leaves_no_file_and_ctrl_c_finalises(tmp_path):
     out = tmp_path / "broken.mp4"
     with pytest.raises(RuntimeError):
