@@ -65,7 +65,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="motion relative to the calibration frame (default)",
     )
     motion.add_argument(
-        "--absolute", dest="relative", action="store_false", help="copy the driver's absolute pose"
+        "--absolute",
+        dest="relative",
+        action="store_false",
+        help="copy the driver's absolute keypoints (FOMM; the mesh animator stays relative)",
     )
     parser.add_argument(
         "--adapt-scale",
