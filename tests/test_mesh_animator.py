@@ -275,3 +275,23 @@ def test_painted_and_photographed_faces_fit(portraits_dir, caplog):
             assert animator._interior is not None, name
             animator.close()
     assert not any("poorly" in r.getMessage() for r in caplog.records)
+
+
+def test_head_turns_ease_into_the_limit_instead_of_stopping_dead():
+    """A 2-D warp folds past about 30 degrees: turns are kept below that, unchanged up to
+    EASE_FROM_DEGREES and easing smoothly (no wall the avatar hits) beyond."""
+    from live_avatar.animators.mesh.geometry import EASE_FROM_DEGREES, MAX_TURN_DEGREES, _capped
+
+    def turned(degrees: float) -> float:
+        rotation, _ = cv2.Rodrigues(np.array([0.0, np.radians(degrees), 0.0]))
+        vector, _ = cv2.Rodrigues(_capped(rotation))
+        assert np.allclose(vector[[0, 2]], 0)  # about the same axis
+        return float(np.degrees(np.linalg.norm(vector)))
+
+    angles = np.arange(0.0, 90.0, 0.5)
+    out = np.array([turned(a) for a in angles])
+    calm = angles <= EASE_FROM_DEGREES
+    assert np.allclose(out[calm], angles[calm], atol=1e-6)
+    assert (np.diff(out) > -1e-9).all() and out.max() < MAX_TURN_DEGREES
+    assert np.abs(np.diff(out)).max() <= 0.5 + 1e-6  # never a jump
+    assert out[angles == 30.0][0] > 27.0  # and not dampened much just past the ease point

@@ -9,11 +9,12 @@ import numpy as np
 
 from live_avatar.animators.mesh.topology import STABLE, expression_weights
 
-# A 2-D warp cannot hide the far side of a turning head: it folds the picture instead. The
-# head is turned as if a little flatter than the face mesh says, and by at most this angle,
-# so the fold comes later and rarely.
+# A 2-D warp cannot hide the far side of a turning head: it folds the picture instead. So
+# the head turns by at most MAX_TURN_DEGREES; beyond EASE_FROM_DEGREES the turn eases towards
+# that limit instead of stopping dead at it.
 DEPTH_SCALE = 1.0
 MAX_TURN_DEGREES = 30.0
+EASE_FROM_DEGREES = 22.0
 
 
 @dataclass
@@ -108,13 +109,15 @@ class MotionTransfer:
 
 
 def _capped(rotation: np.ndarray) -> np.ndarray:
-    """`rotation` (3, 3), its angle limited to MAX_TURN_DEGREES about the same axis."""
+    """`rotation` (3, 3) about the same axis, its angle kept below MAX_TURN_DEGREES: as it is
+    up to EASE_FROM_DEGREES, then easing smoothly towards the limit."""
     import cv2
 
     vector, _ = cv2.Rodrigues(rotation)
     angle = float(np.linalg.norm(vector))
-    limit = np.radians(MAX_TURN_DEGREES)
-    if angle <= limit:
+    ease_from, limit = np.radians(EASE_FROM_DEGREES), np.radians(MAX_TURN_DEGREES)
+    if angle <= ease_from:
         return rotation
-    capped, _ = cv2.Rodrigues(vector * (limit / angle))
+    eased = ease_from + (limit - ease_from) * np.tanh((angle - ease_from) / (limit - ease_from))
+    capped, _ = cv2.Rodrigues(vector * (eased / angle))
     return capped
