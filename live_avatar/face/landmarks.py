@@ -158,7 +158,8 @@ def _detect(detector, image: np.ndarray) -> list[Box]:
     boxes = []
     for detection in result.detections or []:
         rel = detection.location_data.relative_bounding_box
-        boxes.append(Box(rel.xmin * width, rel.ymin * height, rel.width * width, rel.height * height))
+        x, y, w, h = rel.xmin * width, rel.ymin * height, rel.width * width, rel.height * height
+        boxes.append(Box(x, y, w, h))
     return sorted(boxes, key=lambda b: b.w * b.h, reverse=True)
 
 

@@ -128,7 +128,8 @@ class OfflinePipeline:
                     else "or leave out --find-best-frame"
                 )
                 raise NoFaceError(
-                    f"no face found in avatar {name}: use a portrait with a clearly visible face, {hint}"
+                    f"no face found in avatar {name}: use a portrait with a clearly visible "
+                    f"face, {hint}"
                 )
         if cropping:
             image = crop_square(image, face_box_from_landmarks(landmarks), self.size)

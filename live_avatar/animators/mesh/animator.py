@@ -152,8 +152,8 @@ class MeshAnimator(Animator):
 
     def _probe_mouth(self) -> tuple[bool, float]:
         """How the face mesh reads this avatar's mouth: (whether it sees it open at all, the
-        opening from which it reads at least half of it, face heights). The avatar is rendered opening step by step
-        and read as a video, as a viewer of the output would."""
+        opening from which it reads at least half of it, face heights). The avatar is rendered
+        opening step by step and read as a video, as a viewer of the output would."""
         from live_avatar.face.crop import crop_square, face_box_from_landmarks
         from live_avatar.face.landmarks import FaceLandmarker
 

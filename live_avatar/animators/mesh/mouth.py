@@ -45,8 +45,8 @@ class MouthTransfer:
     """Sets the avatar's mouth opening from the driver's.
 
     The driver's opening is taken relative to its own closed extreme, not to the calibration
-    frame (a clip may start mid-sentence), and added to the avatar's own rest opening; the lower lip, chin
-    and lower cheeks carry the difference (jaw weights).
+    frame (a clip may start mid-sentence), and added to the avatar's own rest opening; the
+    lower lip, chin and lower cheeks carry the difference (jaw weights).
     """
 
     def __init__(self, avatar: np.ndarray):
