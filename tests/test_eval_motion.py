@@ -120,7 +120,7 @@ def talking():
 
     portrait = shared_path("data", "portraits", "lp_s8_raphael_la_velata.jpg")
     driving = shared_path("data", "driving", "tpsmm_driving.mp4")
-    return evaluate(str(portrait), str(driving), max_frames=120)
+    return evaluate(str(portrait), str(driving))
 
 
 def test_head_motion_and_eyes_on_a_talking_head(talking):
@@ -131,13 +131,9 @@ def test_head_motion_and_eyes_on_a_talking_head(talking):
     assert talking.identity_psnr >= 40
 
 
-@pytest.mark.xfail(
-    reason="known shortfall: on a painted mouth the face mesh reads some speech-sized "
-    "openings as closed (and the mid-sentence calibration frame must stay the portrait "
-    "itself); r is 0.94 here (0.96 over the whole clip)",
-    strict=False,
-)
 def test_mouth_on_a_talking_head(talking):
+    """Speech-sized openings show (the mid-sentence calibration frame itself stays the
+    portrait)."""
     assert not [s for s in _shortfalls(talking) if s.startswith("mouth")]
 
 

@@ -295,3 +295,31 @@ def test_head_turns_ease_into_the_limit_instead_of_stopping_dead():
     assert (np.diff(out) > -1e-9).all() and out.max() < MAX_TURN_DEGREES
     assert np.abs(np.diff(out)).max() <= 0.5 + 1e-6  # never a jump
     assert out[angles == 30.0][0] > 27.0  # and not dampened much just past the ease point
+
+
+def test_an_opened_mouth_shows_a_lit_lower_lip_under_its_dark_inside():
+    """Under the dark inside, the lower lip is a light edge (as on a real open mouth), not the
+    avatar's lip merely stretched: otherwise the dark runs into the chin and the opening reads
+    smaller than it is."""
+    from live_avatar.animators.mesh.mouth import LOWER_LIP_BAND
+
+    animator = create_animator("mesh")
+    animator.set_avatar(load_avatar(AVATARS / "raphael_la_velata.jpg"))  # dark, thin lips
+    points = animator._points.copy()
+    animator._mouth.open_to(points, 0.05)
+    out = animator.render(points, animator._anchors[:, :2], 0.05).mean(axis=2)
+    warped = animator.neutral()  # the same warp without the interior, for comparison
+    displacement = np.concatenate(
+        [points[:, :2] - animator._points[:, :2], np.zeros_like(animator._anchors[:, :2])]
+    )
+    animator._warp.apply(animator.neutral(), displacement, warped)
+    warped = warped.mean(axis=2)
+    height = animator._mouth.height
+    y_top, (x, y) = points[13, 1], points[14, :2]  # the middle of the inner lips
+    inside = out[int(y_top + 0.85 * (y - y_top)), int(x) - 2 : int(x) + 3].mean()  # below the teeth
+    rows = slice(int(y + 0.25 * LOWER_LIP_BAND * height), int(y + 0.75 * LOWER_LIP_BAND * height))
+    columns = slice(int(x) - 3, int(x) + 4)
+    lit, stretched = out[rows, columns].mean(), warped[rows, columns].mean()
+    assert inside < 0.5 * stretched, "the opened mouth is not dark inside"
+    assert lit > 1.15 * stretched, f"lower lip {lit:.0f} not lit above the stretched {stretched:.0f}"
+    animator.close()

@@ -33,6 +33,17 @@ CLOSED_NOISE = 0.003
 TEETH_SPAN = 0.5
 TEETH_FADE = 0.3
 TEETH_ARC = 1.2  # the teeth's height at a share u of the half-width: sqrt(1 - TEETH_ARC u^2)
+# The tongue shows in a wide-open mouth only: a lip-coloured mound growing TONGUE_RISE face
+# heights per face height of opening beyond TONGUE_FROM. Shown in speech-sized openings, it
+# reads as part of the lower lip (to the face mesh too), and the mouth looks less open.
+TONGUE_FROM = 0.07
+TONGUE_RISE = 0.45
+# The lower lip below an opening is lit: a band LOWER_LIP_BAND face heights thick in the
+# middle, the avatar's lip colour brightened LOWER_LIP_LIGHT times. A real open mouth shows
+# its lower lip as a light edge under the dark inside; without it, the dark of a painted
+# opening runs into the chin and the lower lip is taken to lie inside it.
+LOWER_LIP_BAND = 0.02
+LOWER_LIP_LIGHT = 1.6
 
 
 def mouth_gap(xy: np.ndarray, down: np.ndarray, face_height: float) -> float:
@@ -116,6 +127,8 @@ class MouthInterior:
         if grayscale:
             lip_colour, teeth = np.full(3, lip_colour.mean()), np.full(3, teeth.mean())
         self.colour = (lip_colour * 0.2).astype(np.float32)  # the mouth's inside, in shadow
+        light = LOWER_LIP_LIGHT
+        self.lit_lip = np.clip(lip_colour * light, 0, 255).astype(np.float32)
         self.tongue = (lip_colour * 0.75).astype(np.float32)
         self.teeth = np.clip(teeth * 0.85, 0, 255).astype(np.float32)
         xy = avatar[:, :2].astype(np.float64)
@@ -145,10 +158,11 @@ class MouthInterior:
         teeth = np.concatenate([upper, (upper + down * teeth_height * arc)[::-1]])
         # the tongue rests on the lower teeth: a lip-coloured mound above the lower lip
         lower = xy[list(INNER_LIP_LOWER)]
-        tongue_height = float(np.clip(0.35 * (opened - 0.04), 0, 0.06)) * height
+        tongue_height = TONGUE_RISE * float(np.clip(opened - TONGUE_FROM, 0, 0.13)) * height
         mound = np.sin(np.linspace(0, np.pi, len(lower)))[:, None] ** 0.5
         tongue = np.concatenate([lower, (lower - down * tongue_height * mound)[::-1]])
-        box = _box(hole, frame.shape, int(0.05 * self.face_height) + 2)
+        lip = np.concatenate([lower, (lower + down * (LOWER_LIP_BAND * height) * mound)[::-1]])
+        box = _box(np.concatenate([hole, lip]), frame.shape, int(0.05 * self.face_height) + 2)
         if box is None:
             return
         x0, y0, x1, y1 = box
@@ -158,12 +172,14 @@ class MouthInterior:
         off_centre = _off_centre(pixels.astype(np.float32), *corners)
         band *= np.clip((TEETH_SPAN + TEETH_FADE / 2 - off_centre) / TEETH_FADE, 0, 1)
         mound = _mask((y1 - y0, x1 - x0), [(tongue, 1.0)], (x0, y0)) * inside * (1 - band)
+        lit = _mask((y1 - y0, x1 - x0), [(lip, 1.0)], (x0, y0))
         strength = float(np.clip(opened / 0.008, 0, 1))
-        self._composite(frame[y0:y1, x0:x1], inside, band, mound, strength, opened * height)
+        masks = inside, band, mound, lit
+        self._composite(frame[y0:y1, x0:x1], *masks, strength, opened * height)
 
-    def _composite(self, region: np.ndarray, inside, band, mound, strength, gap: float) -> None:
-        """Blend the inside (masks: HxW float32 in [0, 1]) into `region` (in place); `gap`:
-        the opening in pixels."""
+    def _composite(self, region: np.ndarray, inside, band, mound, lit, strength, gap) -> None:
+        """Blend the inside and the lit lower lip (masks: HxW float32 in [0, 1]) into
+        `region` (in place); `gap`: the opening in pixels."""
         # edges as crisp as real lips: a blur wider than a tenth of the gap greys a narrow
         # opening out, and the face mesh (like a viewer) then reads the lips as closed
         soft = max(0.6, min(0.006 * self.face_height, 0.1 * gap))
@@ -176,8 +192,12 @@ class MouthInterior:
         teeth = cv2.GaussianBlur(band, (0, 0), 0.7 * soft)[..., None]
         colour = shade * (1 - teeth) + self.teeth * (0.85 + 0.15 * teeth) * teeth
         alpha = (np.clip(edge * 2.0 - 0.2, 0, 1) * strength)[..., None]
-        mixed = region.astype(np.float32) * (1 - alpha) + colour * alpha + 0.5
-        region[:] = mixed.astype(np.uint8)
+        # lit right up to the opening's edge, where the inside then covers it
+        lit = cv2.GaussianBlur(lit, (0, 0), max(0.6, 0.3 * LOWER_LIP_BAND * self.face_height))
+        lit = (lit * (1 - inside) * strength)[..., None]
+        mixed = region.astype(np.float32) * (1 - lit) + self.lit_lip * lit
+        mixed = mixed * (1 - alpha) + colour * alpha + 0.5
+        region[:] = np.clip(mixed, 0, 255).astype(np.uint8)
 
 
 def _box(points: np.ndarray, shape: tuple, pad: int) -> tuple[int, int, int, int] | None:
