@@ -273,8 +273,18 @@ def test_painted_and_photographed_faces_fit(portraits_dir, caplog):
             animator = create_animator("mesh")
             animator.set_avatar(load_avatar(portraits_dir / name))
             assert animator._interior is not None, name
+            assert animator._mouth.extra == 0, f"{name}: a visible mouth is opened as driven"
             animator.close()
     assert not any("poorly" in r.getMessage() for r in caplog.records)
+
+
+def test_a_mouth_hidden_under_a_moustache_opens_wider(portraits_dir):
+    """The face mesh sees the statue's carved mouth open only past about 0.04 face heights:
+    speech-sized openings are widened so that they show."""
+    animator = create_animator("mesh")
+    animator.set_avatar(load_avatar(portraits_dir / "lp_s6_terracotta_warrior_statue.jpg"))
+    assert 0.01 <= animator._mouth.extra <= 0.04
+    animator.close()
 
 
 def test_head_turns_ease_into_the_limit_instead_of_stopping_dead():

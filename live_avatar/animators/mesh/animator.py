@@ -38,8 +38,9 @@ POOR_FIT = (
 )
 #: openings (face heights) rendered to see how the face mesh reads the avatar's mouth
 PROBE_OPENINGS = (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.12)
-#: the opening from which the face mesh reads (half of) a painted mouth without a moustache
-USUAL_SMALLEST = 0.04
+#: the opening (face heights) by which the face mesh reads at least half of a painted mouth
+#: without a moustache: by 0.01 on every shared portrait; later than this, the mouth is hidden
+USUAL_SMALLEST = 0.02
 MAX_EXTRA = 0.06  # the most a hidden mouth is opened beyond the driver's (face heights)
 ABSOLUTE_IGNORED = (
     "--absolute is for FOMM: the mesh animator moves the avatar relative to the calibration "
