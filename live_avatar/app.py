@@ -61,13 +61,14 @@ def load_avatar_with_face(path: Path) -> Avatar:
     return Avatar(Path(path), image, landmarks, face)
 
 
-def avatar_for_animator(animator, avatar: Avatar) -> np.ndarray:
-    """What `animator` takes as its avatar (HxWx3 uint8 RGB): a square crop around the face
-    at the model size for animators that crop (FOMM), else the whole portrait."""
+def avatar_for_animator(animator, avatar: Avatar) -> tuple[np.ndarray, np.ndarray | None]:
+    """What `animator.set_avatar` takes: (image HxWx3 uint8 RGB, its landmarks or None). A
+    square crop around the face at the model size for animators that crop (FOMM), else the
+    whole portrait with the landmarks already found in it."""
     if not animator.crops_avatar:
-        return avatar.image
+        return avatar.image, avatar.landmarks
     side = animator.driving_size or AVATAR_FACE_SIZE
-    return crop_square(avatar.image, face_box_from_landmarks(avatar.landmarks), side)
+    return crop_square(avatar.image, face_box_from_landmarks(avatar.landmarks), side), None
 
 
 class AvatarList:
@@ -289,7 +290,7 @@ class LiveApp:
             animator = create_animator(self.backend, motion=motion)
         try:
             with about(avatar.path):
-                animator.set_avatar(avatar_for_animator(animator, avatar))
+                animator.set_avatar(*avatar_for_animator(animator, avatar))
         except BaseException:
             animator.close()
             raise

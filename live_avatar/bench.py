@@ -82,9 +82,9 @@ class _Path:
         self.settings = settings
         self.animator, self.weights_note = _build_animator(settings)
         avatar = load_avatar_with_face(Path(settings.avatar))
-        self.avatar_input = avatar_for_animator(self.animator, avatar)
+        self.avatar_input, landmarks = avatar_for_animator(self.animator, avatar)
         with about(settings.avatar):
-            self.animator.set_avatar(self.avatar_input)
+            self.animator.set_avatar(self.avatar_input, landmarks)
         self.tracker = FaceTracker()
         self.compositor = Compositor(settings.output_size)
         self.compositor.set_avatar(self.animator.neutral())

@@ -38,13 +38,14 @@ class Evaluation:
         return channels_ok and self.identity_psnr >= 40 and self.return_psnr >= 40
 
 
-def _avatar_for(animator, path: str) -> np.ndarray:
-    """The avatar as the animator wants it: whole portrait, or a square face crop (FOMM)."""
+def _avatar_for(animator, path: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """The avatar as the animator wants it: whole portrait, or a square face crop (FOMM),
+    and its landmarks when already found."""
     from live_avatar.app import avatar_for_animator, load_avatar_with_face
     from live_avatar.avatars import load_avatar
 
     if not animator.crops_avatar:
-        return load_avatar(path)
+        return load_avatar(path), None
     return avatar_for_animator(animator, load_avatar_with_face(Path(path)))
 
 
@@ -79,7 +80,7 @@ def evaluate(
     animator = create_animator(backend, **(settings or {}))
     try:
         with about(avatar_path):
-            animator.set_avatar(_avatar_for(animator, avatar_path))
+            animator.set_avatar(*_avatar_for(animator, avatar_path))
         neutral = animator.neutral()
         rest = find_portrait_landmarks(neutral)
         if rest is None:

@@ -333,3 +333,16 @@ def test_an_opened_mouth_shows_a_lit_lower_lip_under_its_dark_inside():
     assert inside < 0.5 * stretched, "the opened mouth is not dark inside"
     assert lit > 1.15 * stretched, f"lower lip {lit:.0f} not lit above the stretched {stretched:.0f}"
     animator.close()
+
+
+def test_landmarks_the_caller_found_are_used_not_found_again():
+    """The live app finds the avatar's face once at load; the animator takes those points."""
+    from live_avatar.face.landmarks import find_portrait_landmarks
+
+    image = load_avatar(AVATARS / "mona_lisa.jpg")
+    found = find_portrait_landmarks(image)
+    given = found + np.array([3.0, -2.0, 0.0], np.float32)  # told apart from a new search
+    animator = create_animator("mesh")
+    animator.set_avatar(image, given)
+    assert np.allclose(animator._points[1], given[1], atol=1e-3)  # the nose tip
+    animator.close()

@@ -36,8 +36,10 @@ class Animator(ABC):
         self.motion = motion or MotionOptions()
 
     @abstractmethod
-    def set_avatar(self, image: np.ndarray) -> None:
-        """Encode the avatar once. image: HxWx3 uint8 RGB."""
+    def set_avatar(self, image: np.ndarray, landmarks: np.ndarray | None = None) -> None:
+        """Encode the avatar once. image: HxWx3 uint8 RGB; `landmarks`: its (478, 3)
+        face-mesh points when the caller already found them (animators that use them then
+        skip finding them again)."""
 
     @abstractmethod
     def calibrate(self, driving: np.ndarray, landmarks: np.ndarray | None = None) -> None:

@@ -160,7 +160,10 @@ class OfflinePipeline:
         from live_avatar.console import about
 
         with about(avatar.name):
-            self.animator.set_avatar(avatar.image)
+            # landmarks found in the whole portrait (--find-best-frame) serve a whole-portrait
+            # animator too
+            found = None if self.animator.crops_avatar else avatar.landmarks
+            self.animator.set_avatar(avatar.image, found)
         for order in (range(start, len(clip)), range(start - 1, -1, -1)):
             if len(order) == 0:
                 continue

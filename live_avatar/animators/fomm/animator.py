@@ -78,8 +78,9 @@ class FommAnimator(Animator):
         return pixels.permute(1, 2, 0).cpu().numpy()
 
     # -- the Animator contract ------------------------------------------------------------
-    def set_avatar(self, image: np.ndarray) -> None:
-        """Encode the avatar once. image: HxWx3 uint8 RGB face crop (resized to 256 here)."""
+    def set_avatar(self, image: np.ndarray, landmarks: np.ndarray | None = None) -> None:
+        """Encode the avatar once. image: HxWx3 uint8 RGB face crop (resized to 256 here);
+        FOMM finds its own keypoints, so `landmarks` is not used."""
         self._state = self.engine.encode(self.to_tensor(image, "avatar"))
         self._neutral = None
         if self._kp_initial is not None:

@@ -94,8 +94,9 @@ class MeshAnimator(Animator):
         self._calibrated = False
 
     # --- avatar ---------------------------------------------------------------------------------
-    def set_avatar(self, image: np.ndarray) -> None:
-        """Find the face in the whole portrait (HxWx3 uint8 RGB) and build its warp mesh."""
+    def set_avatar(self, image: np.ndarray, landmarks: np.ndarray | None = None) -> None:
+        """Find the face in the whole portrait (HxWx3 uint8 RGB) and build its warp mesh;
+        `landmarks`: the portrait's (478, 3) face-mesh points, when already found."""
         from live_avatar.avatars import is_grayscale
         from live_avatar.face.landmarks import find_portrait_landmarks
         from live_avatar.frames import check_rgb
@@ -103,11 +104,11 @@ class MeshAnimator(Animator):
         check_rgb(image, "avatar")
         # found at full resolution (the face of a full-length portrait may be too small to
         # find once the picture is reduced), then scaled with the picture
-        points = find_portrait_landmarks(image)
+        points = find_portrait_landmarks(image) if landmarks is None else landmarks
         if points is None:
             raise NoFaceError(NO_FACE_IN_AVATAR)
         reduced = self._working_size(image)
-        points = points * (reduced.shape[1] / image.shape[1])
+        points = np.asarray(points, np.float64) * (reduced.shape[1] / image.shape[1])
         image = reduced
         self._avatar = np.ascontiguousarray(image)
         carved = carved_eyes(points)
