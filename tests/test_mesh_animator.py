@@ -346,3 +346,27 @@ def test_landmarks_the_caller_found_are_used_not_found_again():
     animator.set_avatar(image, given)
     assert np.allclose(animator._points[1], given[1], atol=1e-3)  # the nose tip
     animator.close()
+
+
+def test_a_calibration_frame_with_the_mouth_open_opens_the_avatars_mouth(clip):
+    """Calibrated mid-sentence, the avatar opens its mouth as wide as the driver's at once,
+    and gives the same picture whenever that frame comes again; calibrated with the mouth
+    closed, it is the avatar itself (see the identity test)."""
+    with FaceLandmarker() as mesh:
+        points = [mesh(frame) for frame in clip]
+    widest = int(np.argmax([mm.mouth_opening(p) for p in points]))
+    assert mm.mouth_opening(points[widest]) > 0.03
+    animator = create_animator("mesh")
+    animator.set_avatar(load_avatar(AVATARS / "mona_lisa.jpg"))
+    animator.calibrate(clip[widest], points[widest])
+    first = animator.animate(clip[widest], points[widest])
+    for frame, landmarks in zip(clip, points, strict=True):
+        animator.animate(frame, landmarks)
+    for _ in range(20):
+        again = animator.animate(clip[widest], points[widest])
+    with FaceLandmarker(static_image=True) as reader:
+        opened = mm.mouth_opening(reader(first))
+        rest = mm.mouth_opening(reader(animator.neutral()))
+    assert opened > rest + 0.5 * mm.mouth_opening(points[widest])
+    assert mm.psnr(first, again) >= 40
+    animator.close()

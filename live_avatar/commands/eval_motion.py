@@ -123,10 +123,18 @@ def print_evaluation(result: Evaluation) -> None:
         else:
             verdict = "not scored: the driver barely moves"
         print(f"  {c['name']:8} {r:>7} {c['target']:>7.2f} {c['driver_std']:>14.3f}  {verdict}")
-    print(f"  identity at calibration: {_psnr_text(result.identity_psnr)} (target 40 dB)")
+    unscored = (
+        ""
+        if result.neutral_calibration
+        else f"; not scored: the calibration frame is mid-sentence, mouth open "
+        f"{result.calibration_mouth:.3f}, and the avatar's opens with it"
+    )
+    print(
+        f"  identity at calibration: {_psnr_text(result.identity_psnr)} (target 40 dB{unscored})"
+    )
     print(
         f"  return to neutral after the clip: {_psnr_text(result.return_psnr)} "
-        f"(calibration pose held {SETTLE_FRAMES} frames)"
+        f"(calibration pose held {SETTLE_FRAMES} frames{unscored and '; not scored'})"
     )
     print(
         f"  animator step: median {result.step_ms_median:.1f} ms, p95 {result.step_ms_p95:.1f} ms"

@@ -81,15 +81,13 @@ class MouthTransfer:
     def apply(self, points: np.ndarray, driver_opening: float) -> float:
         """Move the avatar's jaw in `points` ((478, 3), avatar frame, in place) to the target
         opening; returns the target opening beyond the avatar's rest (face-height units)."""
-        # The driver's closed extreme: its calibration opening if that looks closed, else 0
-        # (a clip that starts mid-sentence opens the avatar's mouth from the next frame on);
-        # lowered by any smaller opening seen since. The calibration frame itself (the first
-        # after a reset) gives back the avatar as it is.
+        # The driver's closed extreme: its calibration opening if that looks closed, else 0,
+        # lowered by any smaller opening seen since. A calibration frame that looks closed
+        # gives back the avatar as it is; one taken mid-sentence opens the avatar's mouth as
+        # wide as the driver's, at once and whenever that frame comes again.
         if self.closed is None:
             fade = np.clip(2.0 - driver_opening / CLOSED_LOOKING, 0.0, 1.0)
             self.closed = min(driver_opening * fade, driver_opening)
-            self.open_to(points, 0.0)
-            return 0.0
         self.closed = min(self.closed, driver_opening)
         opened = max(0.0, driver_opening - self.closed) * self.gain
         opened += self.extra * float(np.clip((opened - CLOSED_NOISE) / EXTRA_RAMP, 0.0, 1.0))
