@@ -5,8 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# Newton steps that turn the forward displacement into the inverse map remap needs
-INVERSE_ITERATIONS = 3
+# Newton steps that turn the forward displacement into the inverse map remap needs: with 3,
+# a region squeezed hard (the neck under a dropping, turning chin) is left ragged at its edge
+INVERSE_ITERATIONS = 5
 # smoothing passes at most, to take the folds out of a displacement (see untangle)
 UNTANGLE_ITERATIONS = 8
 # a triangle squeezed below this share of its rest area counts as folding
