@@ -44,6 +44,7 @@ TONGUE_RISE = 0.45
 # opening runs into the chin and the lower lip is taken to lie inside it.
 LOWER_LIP_BAND = 0.02
 LOWER_LIP_LIGHT = 1.6
+LOWER_LIP_PALE = 0.4  # share of grey in the lit colour
 
 
 def mouth_gap(xy: np.ndarray, down: np.ndarray, face_height: float) -> float:
@@ -125,8 +126,9 @@ class MouthInterior:
         if grayscale:
             lip_colour, teeth = np.full(3, lip_colour.mean()), np.full(3, teeth.mean())
         self.colour = (lip_colour * 0.2).astype(np.float32)  # the mouth's inside, in shadow
-        light = LOWER_LIP_LIGHT
-        self.lit_lip = np.clip(lip_colour * light, 0, 255).astype(np.float32)
+        lit = np.clip(lip_colour * LOWER_LIP_LIGHT, 0, 255)
+        # part grey, as light pales a lip: fully coloured, the band reads as lipstick
+        self.lit_lip = (lit * (1 - LOWER_LIP_PALE) + lit.mean() * LOWER_LIP_PALE).astype(np.float32)
         self.tongue = (lip_colour * 0.75).astype(np.float32)
         self.teeth = np.clip(teeth * 0.85, 0, 255).astype(np.float32)
         xy = avatar[:, :2].astype(np.float64)
@@ -159,7 +161,9 @@ class MouthInterior:
         tongue_height = TONGUE_RISE * float(np.clip(opened - TONGUE_FROM, 0, 0.13)) * height
         mound = np.sin(np.linspace(0, np.pi, len(lower)))[:, None] ** 0.5
         tongue = np.concatenate([lower, (lower - down * tongue_height * mound)[::-1]])
-        lip = np.concatenate([lower, (lower + down * (LOWER_LIP_BAND * height) * mound)[::-1]])
+        # thickest in the middle, thinning to nothing at the corners, as a lip does
+        lip_height = LOWER_LIP_BAND * height * mound**2
+        lip = np.concatenate([lower, (lower + down * lip_height)[::-1]])
         box = _box(np.concatenate([hole, lip]), frame.shape, int(0.05 * self.face_height) + 2)
         if box is None:
             return
