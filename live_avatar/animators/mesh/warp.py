@@ -166,31 +166,34 @@ class MeshWarp:
         gradient_y = np.gradient(forward, axis=0) / self.step
         fields = np.concatenate([forward, gradient_x, gradient_y], axis=2)  # 6 channels
         x0, y0 = self.roi[:2]
-        source = self.grid - forward
+        # one contiguous array per coordinate: the loop's arithmetic runs on whole planes
+        grid_x, grid_y = (np.ascontiguousarray(self.grid[..., k]) for k in (0, 1))
+        source_x = grid_x - forward[..., 0]
+        source_y = grid_y - forward[..., 1]
         limit = 4.0 * self.step  # no step longer than this: keeps a bad guess local
         scale = np.float32(1.0 / self.step)
-        offset = np.array([0.5 - x0, 0.5 - y0], np.float32) * scale - 0.5
+        offset_x, offset_y = (np.float32((0.5 - o) / self.step - 0.5) for o in (x0, y0))
         for _ in range(INVERSE_ITERATIONS):
-            at_grid = source * scale + offset
             at = cv2.remap(
                 fields,
-                at_grid[..., 0],
-                at_grid[..., 1],
+                source_x * scale + offset_x,
+                source_y * scale + offset_y,
                 cv2.INTER_LINEAR,
                 borderMode=cv2.BORDER_REPLICATE,
             )
-            rx, ry = (source + at[..., 0:2] - self.grid).transpose(2, 0, 1)
+            fx, fy, dfx_dx, dfy_dx, dfx_dy, dfy_dy = cv2.split(at)
+            rx = source_x + fx - grid_x
+            ry = source_y + fy - grid_y
             # Jacobian [[a, b], [c, e]] of s + forward(s)
-            a, c, b, e = at[..., 2] + 1.0, at[..., 3], at[..., 4], at[..., 5] + 1.0
+            a, c, b, e = dfx_dx + 1.0, dfy_dx, dfx_dy, dfy_dy + 1.0
             det = a * e - b * c
             folded = det <= 0.05
-            det[folded] = 1.0
-            step_x = (e * rx - b * ry) / det
-            step_y = (a * ry - c * rx) / det
-            step_x[folded], step_y[folded] = rx[folded], ry[folded]
-            source[..., 0] -= np.clip(step_x, -limit, limit, out=step_x)
-            source[..., 1] -= np.clip(step_y, -limit, limit, out=step_y)
-        return source.astype(np.float32)
+            det = np.where(folded, np.float32(1.0), det)
+            step_x = np.where(folded, rx, (e * rx - b * ry) / det)
+            step_y = np.where(folded, ry, (a * ry - c * rx) / det)
+            source_x -= np.clip(step_x, -limit, limit, out=step_x)
+            source_y -= np.clip(step_y, -limit, limit, out=step_y)
+        return np.stack([source_x, source_y], axis=-1).astype(np.float32)
 
     def apply(self, image: np.ndarray, displacement: np.ndarray, out: np.ndarray) -> None:
         """Write `image` (HxWx3 uint8) warped by `displacement` ((V, 2)) into `out`'s region."""
