@@ -370,3 +370,20 @@ def test_a_calibration_frame_with_the_mouth_open_opens_the_avatars_mouth(clip):
     assert opened > rest + 0.5 * mm.mouth_opening(points[widest])
     assert mm.psnr(first, again) >= 40
     animator.close()
+
+
+def test_an_opening_mouth_drops_the_chin_less_than_the_lower_lip():
+    """As on a real face (in face-mesh landmarks): a chin dropping as far as the lip would
+    stretch the avatar's face, and stay dropped after a mid-sentence calibration."""
+    from live_avatar.animators.mesh.topology import CHIN, FOREHEAD_TOP
+
+    animator = create_animator("mesh")
+    animator.set_avatar(load_avatar(AVATARS / "mona_lisa.jpg"))
+    rest = animator._points
+    opened = rest.copy()
+    animator._mouth.open_to(opened, 0.08)
+    drop = np.linalg.norm(opened[:, :2] - rest[:, :2], axis=1)
+    assert drop[14] > 0.07 * animator._mouth.height  # the lower lip
+    assert 0.25 * drop[14] < drop[CHIN] < 0.6 * drop[14]
+    assert drop[FOREHEAD_TOP] == 0 and drop[13] == 0  # the upper face and lip stay
+    animator.close()

@@ -212,12 +212,20 @@ def mesh_triangles(landmarks: np.ndarray, anchors: np.ndarray) -> np.ndarray:
     return np.concatenate(parts).astype(np.int32)
 
 
+# As a mouth opens, the face mesh's chin drops 0.2-0.45 times as far as the lower lip (0.44
+# on lp_d18's yawns, 0.23 on lp_d0's speech): the avatar's chin follows the jaw by this share.
+# At 1 (the whole lower face dropping with the lip), an opened mouth stretched the avatar's
+# chin, and a clip calibrated mid-sentence kept the chin dropped when the mouth closed.
+CHIN_FOLLOWS = 0.4
+
+
 def jaw_weights(landmarks: np.ndarray) -> np.ndarray:
     """How much each landmark follows the jaw when the mouth opens: (478,) float64 in [0, 1].
 
     The whole lower lip moves (fading to 0.3 at the hinging corners), the upper lip not at
-    all; below the lip the chin moves fully and the lower cheeks partly, fading towards the
-    jaw angles. Neighbours get similar weights so that no triangle turns over.
+    all; below the lip the weight falls to CHIN_FOLLOWS at the chin, and the lower cheeks
+    move partly, fading towards the jaw angles. Neighbours get similar weights so that no
+    triangle turns over.
     landmarks: (478, 2+) pixels of a rest face.
     """
     xy = landmarks[:, :2].astype(np.float64)
@@ -230,6 +238,10 @@ def jaw_weights(landmarks: np.ndarray) -> np.ndarray:
     lip_thickness = max(np.linalg.norm(xy[17] - xy[14]), 1e-6)
     ramp = np.clip(below / (0.3 * lip_thickness), 0, 1)
     weights = ramp * np.exp(-((across / (0.33 * face_width)) ** 2))
+    # from the lower lip down to the chin, the weight falls to CHIN_FOLLOWS
+    lip_bottom = (xy[17] - mouth) @ down_axis
+    chin_depth = max(float((xy[CHIN] - mouth) @ down_axis - lip_bottom), 1e-6)
+    weights *= 1 - (1 - CHIN_FOLLOWS) * np.clip((below - lip_bottom) / chin_depth, 0, 1)
     # the lip bands: everything between the outer and inner contour of each lip
     lower = _depth_inside(xy, OUTER_LIP_LOWER + tuple(reversed(INNER_LIP_LOWER[1:-1])))
     upper = _depth_inside(xy, OUTER_LIP_UPPER + tuple(reversed(INNER_LIP_UPPER[1:-1])))
