@@ -350,8 +350,8 @@ def test_landmarks_the_caller_found_are_used_not_found_again():
 
 def test_a_calibration_frame_with_the_mouth_open_opens_the_avatars_mouth(clip):
     """Calibrated mid-sentence, the avatar opens its mouth as wide as the driver's at once,
-    and gives the same picture whenever that frame comes again; calibrated with the mouth
-    closed, it is the avatar itself (see the identity test)."""
+    and again whenever that frame comes back; calibrated with the mouth closed, it is the
+    avatar itself (see the identity test)."""
     with FaceLandmarker() as mesh:
         points = [mesh(frame) for frame in clip]
     widest = int(np.argmax([mm.mouth_opening(p) for p in points]))
@@ -365,10 +365,10 @@ def test_a_calibration_frame_with_the_mouth_open_opens_the_avatars_mouth(clip):
     for _ in range(20):
         again = animator.animate(clip[widest], points[widest])
     with FaceLandmarker(static_image=True) as reader:
-        opened = mm.mouth_opening(reader(first))
+        opened = [mm.mouth_opening(reader(out)) for out in (first, again)]
         rest = mm.mouth_opening(reader(animator.neutral()))
-    assert opened > rest + 0.5 * mm.mouth_opening(points[widest])
-    assert mm.psnr(first, again) >= 40
+    assert min(opened) > rest + 0.5 * mm.mouth_opening(points[widest])
+    assert abs(opened[0] - opened[1]) < 0.2 * mm.mouth_opening(points[widest])
     animator.close()
 
 
@@ -386,4 +386,30 @@ def test_an_opening_mouth_drops_the_chin_less_than_the_lower_lip():
     assert drop[14] > 0.07 * animator._mouth.height  # the lower lip
     assert 0.25 * drop[14] < drop[CHIN] < 0.6 * drop[14]
     assert drop[FOREHEAD_TOP] == 0 and drop[13] == 0  # the upper face and lip stay
+    animator.close()
+
+
+def test_a_mid_sentence_calibration_leaves_no_speaking_shape_on_the_closed_mouth():
+    """Calibrated on a rounded open mouth ("oh"), the driver's later closed mouth is the
+    avatar's closed mouth: the lips are re-based on the first closed frame instead of
+    carrying the undoing of the "oh" (pulled corners, torn lips) onto the avatar."""
+    from live_avatar.animators.mesh.mouth import MouthTransfer
+
+    image = load_avatar(AVATARS / "mona_lisa.jpg")
+    animator = create_animator("mesh")
+    animator.set_avatar(image)
+    closed = animator._points.copy()  # a driver with the avatar's own face, mouth closed
+    oh = closed.copy()
+    MouthTransfer(closed).open_to(oh, 0.08)
+    centre = oh[[61, 291], :2].mean(axis=0)
+    corners = [61, 146, 91, 185, 40, 291, 375, 321, 409, 270, 78, 95, 191, 308, 324, 415]
+    oh[corners, :2] += 0.25 * (centre - oh[corners, :2])  # rounded: corners drawn in
+    frame = np.zeros((8, 8, 3), np.uint8)  # the landmarks are given; the frame is unused
+    animator.calibrate(frame, oh)
+    animator.animate(frame, oh)
+    for _ in range(30):  # closed, held until the smoothing settles
+        animator.animate(frame, closed)
+    target, _, _ = animator.target_landmarks(closed, closed)
+    moved = np.linalg.norm(target[:, :2] - animator._points[:, :2], axis=1)
+    assert moved.max() < 0.02 * animator._mouth.height, f"the lips stay {moved.max():.1f} px off"
     animator.close()

@@ -18,12 +18,13 @@ from live_avatar.animators.mesh.eyes import (
     refit_lids,
 )
 from live_avatar.animators.mesh.geometry import MotionTransfer
-from live_avatar.animators.mesh.mouth import MouthInterior, MouthTransfer
+from live_avatar.animators.mesh.mouth import CLOSED_LOOKING, MouthInterior, MouthTransfer
 from live_avatar.animators.mesh.topology import (
     FACE_OVAL,
     anchor_points,
     collapsible_points,
     mesh_triangles,
+    mouth_region_weights,
 )
 from live_avatar.animators.mesh.warp import MeshWarp
 from live_avatar.errors import NoFaceError
@@ -92,6 +93,7 @@ class MeshAnimator(Animator):
         self._avatar: np.ndarray | None = None
         self._last: np.ndarray | None = None
         self._calibrated = False
+        self._rebase_mouth = None
 
     # --- avatar ---------------------------------------------------------------------------------
     def set_avatar(self, image: np.ndarray, landmarks: np.ndarray | None = None) -> None:
@@ -220,6 +222,12 @@ class MeshAnimator(Animator):
             )
         self._calibration = (points, float(max(driving.shape[:2])))
         self._transfer.calibrate(*self._calibration)
+        # Taken mid-sentence, the calibration's lips and jaw are a speaking shape: measured
+        # from it, a closed mouth would carry that shape's undoing onto the avatar's lips
+        # (a yawning calibration tears a closed mouth). The mouth region is re-based on the
+        # driver's first closed-mouth frame.
+        opening = self._mouth.driver_opening(points)
+        self._rebase_mouth = mouth_region_weights(points) if opening > CLOSED_LOOKING else None
         self._unit = max(float(np.ptp(points[list(FACE_OVAL), 1])), 1.0)
         self._filter = OneEuroFilter(self.settings.min_cutoff, self.settings.beta, 1.0)
         self._aperture_filter = OneEuroFilter(self.settings.aperture_cutoff, 0.0, 1.0)
@@ -262,6 +270,10 @@ class MeshAnimator(Animator):
         pose = transfer.pose(driver)
         neutral = pose.neutral if raw is None else transfer.pose(raw).neutral
         apertures = np.array([self._mouth.driver_opening(neutral), *self._eyes.openings(neutral)])
+        if self._rebase_mouth is not None and apertures[0] <= CLOSED_LOOKING:
+            transfer.rebase(neutral, self._rebase_mouth)  # unsmoothed: no lag in it
+            self._calibration = (transfer.calibration.copy(), self._calibration[1])
+            self._rebase_mouth = None
         if self.settings.smoothing and raw is not None:
             apertures = self._aperture_filter(apertures, self._frame / self.settings.fps)
         points = self._points + transfer.expression(pose)

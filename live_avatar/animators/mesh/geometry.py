@@ -83,6 +83,12 @@ class MotionTransfer:
         self.to_avatar = mapping
         self.calibration_centre = self.calibration[self.stable].mean(axis=0)
 
+    def rebase(self, neutral: np.ndarray, weights: np.ndarray) -> None:
+        """Move the calibration towards `neutral` ((478, 3) pose-free driver landmarks, from
+        `pose`) by `weights` ((478,) in [0, 1]; 0 on the stable points, so that the head pose
+        reference stays)."""
+        self.calibration = self.calibration + weights[:, None] * (neutral - self.calibration)
+
     def pose(self, driver: np.ndarray) -> Pose:
         """Split driver landmarks (478, 3) into head motion and the pose-free face."""
         fit = fit_similarity(self.calibration[self.stable], driver[self.stable])

@@ -257,6 +257,22 @@ def jaw_weights(landmarks: np.ndarray) -> np.ndarray:
     return weights
 
 
+def mouth_region_weights(landmarks: np.ndarray) -> np.ndarray:
+    """How much each landmark's place depends on the mouth's shape: (478,) float64 in [0, 1].
+
+    1 over the lips and within 0.3 face widths of the mouth's centre, fading to 0 at 0.6; the
+    jaw's share below; 0 on the STABLE points the head pose is fitted on.
+    landmarks: (478, 2+) pixels.
+    """
+    xy = landmarks[:, :2].astype(np.float64)
+    face_width = max(float(np.linalg.norm(xy[LEFT_CHEEK] - xy[RIGHT_CHEEK])), 1e-6)
+    mouth = xy[list(MOUTH_HOLE)].mean(axis=0)
+    near = np.clip(2.0 - np.linalg.norm(xy - mouth, axis=1) / (0.3 * face_width), 0.0, 1.0)
+    weights = np.maximum(near, jaw_weights(xy))
+    weights[list(STABLE)] = 0.0
+    return weights
+
+
 def expression_weights(landmarks: np.ndarray) -> np.ndarray:
     """How much of the driver's expression each landmark takes: (478,) float64 in [0, 1].
 
