@@ -11,15 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
+from live_avatar.animators.mesh.mouth import CLOSED_LOOKING
+
 #: square side the driver's face crop and the generated face crop are measured at
 MEASURE_SIZE = 384
 #: frames the calibration pose is held after the clip before "return to neutral" is measured
 SETTLE_FRAMES = 30
-#: A calibration frame whose mouth is open wider than this (face heights; the mesh animator's
-#: "looks closed") is mid-sentence, not a neutral pose: the avatar opens its mouth with the
+#: A calibration frame whose mouth is open wider than the mesh animator's "looks closed"
+#: (face heights) is mid-sentence, not a neutral pose: the avatar opens its mouth with the
 #: driver's there, so identity and return (the avatar itself at that frame) are reported but
 #: not scored.
-MID_SENTENCE = 0.01
+MID_SENTENCE = CLOSED_LOOKING
 
 
 @dataclass

@@ -85,7 +85,7 @@ class MouthTransfer:
         # The driver's closed extreme: its calibration opening if that looks closed, else 0,
         # lowered by any smaller opening seen since. A calibration frame that looks closed
         # gives back the avatar as it is; one taken mid-sentence opens the avatar's mouth as
-        # wide as the driver's, at once and whenever that frame comes again.
+        # wide as the driver's, from that frame on.
         if self.closed is None:
             fade = np.clip(2.0 - driver_opening / CLOSED_LOOKING, 0.0, 1.0)
             self.closed = min(driver_opening * fade, driver_opening)
