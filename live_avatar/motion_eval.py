@@ -11,17 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from live_avatar.animators.mesh.mouth import CLOSED_LOOKING
-
 #: square side the driver's face crop and the generated face crop are measured at
 MEASURE_SIZE = 384
 #: frames the calibration pose is held after the clip before "return to neutral" is measured
 SETTLE_FRAMES = 30
-#: A calibration frame whose mouth is open wider than the mesh animator's "looks closed"
-#: (face heights) is mid-sentence, not a neutral pose: the avatar opens its mouth with the
-#: driver's there, so identity and return (the avatar itself at that frame) are reported but
-#: not scored.
-MID_SENTENCE = CLOSED_LOOKING
 
 
 @dataclass
@@ -42,8 +35,13 @@ class Evaluation:
 
     @property
     def neutral_calibration(self) -> bool:
-        """Whether the calibration frame is a neutral pose (mouth not open mid-sentence)."""
-        return not self.calibration_mouth > MID_SENTENCE
+        """Whether the calibration frame is a neutral pose: its mouth is not open wider than
+        the mesh animator's "looks closed". Taken mid-sentence, the avatar opens its mouth
+        with the driver's there, so identity and return (the avatar itself at that frame)
+        are reported but not scored."""
+        from live_avatar.animators.mesh.mouth import CLOSED_LOOKING
+
+        return not self.calibration_mouth > CLOSED_LOOKING
 
     @property
     def passed(self) -> bool:
