@@ -42,12 +42,17 @@ def _gap_and_iris(xy: np.ndarray, eye: Eye) -> tuple[float, float]:
     return float(np.linalg.norm(xy[upper] - xy[lower])), float(iris)
 
 
+def _fitted_shut(xy: np.ndarray, eye: Eye) -> tuple[float, float] | None:
+    """(lid gap, iris diameter) in pixels of an eye the face mesh fits as nearly shut while
+    its iris says it is open (see LIDS_MISFIT); None for an eye fitted as it looks."""
+    gap, iris = _gap_and_iris(xy, eye)
+    return (gap, iris) if gap < LIDS_MISFIT * iris else None
+
+
 def carved_eyes(points: np.ndarray) -> bool:
     """Whether the face mesh fits an eye of these rest landmarks ((478, 3)) as nearly shut
     while its iris says it is open: stone or stylised eyes (see LIDS_MISFIT)."""
-    return any(
-        gap < LIDS_MISFIT * iris for gap, iris in (_gap_and_iris(points[:, :2], e) for e in EYES)
-    )
+    return any(_fitted_shut(points[:, :2], eye) is not None for eye in EYES)
 
 
 def refit_lids(points: np.ndarray) -> np.ndarray:
@@ -56,10 +61,11 @@ def refit_lids(points: np.ndarray) -> np.ndarray:
     points = points.copy()
     xy = points[:, :2]
     for eye in EYES:
-        lower = eye.lid_pair[1]
-        gap, iris = _gap_and_iris(xy, eye)
-        if gap >= LIDS_MISFIT * iris:
+        fit = _fitted_shut(xy, eye)
+        if fit is None:
             continue
+        gap, iris = fit
+        lower = eye.lid_pair[1]
         along = xy[eye.inner] - xy[eye.outer]
         up = np.array([along[1], -along[0]]) / max(np.linalg.norm(along), 1e-9)
         middle_above = eye.above[len(eye.above) // 2]
