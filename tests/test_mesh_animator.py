@@ -250,6 +250,38 @@ def test_a_wide_eyed_driver_widens_the_avatars_eyes():
     animator.close()
 
 
+def test_a_shut_eye_shows_its_lash_line():
+    """Warped shut, an eye is a line of squeezed white that the face mesh still reads as
+    open; the lash line drawn over a closing eye makes it read shut. Nothing is drawn on an
+    eye at rest or widened, and a grey picture gets grey lashes."""
+    from live_avatar.animators.mesh.eyes import LashLines
+    from live_avatar.avatars import is_grayscale
+
+    avatar = load_avatar(AVATARS / "mona_lisa.jpg")
+    animator = create_animator("mesh")
+    animator.set_avatar(avatar)
+    rest = animator._points.copy()
+    shut, wide = rest.copy(), rest.copy()
+    animator._eyes.apply(shut, [0.0, 0.0])
+    animator._eyes.apply(wide, [1.3, 1.3])
+    out = animator.render(shut, animator._anchors[:, :2], 0.0)
+    with FaceLandmarker(static_image=True) as mesh:
+        seen_rest, seen_shut = mesh(animator.neutral()), mesh(out)
+    # without the lash line this portrait's shut eyes read 0.79 of their open
+    assert mm.eye_opening(seen_shut) < 0.72 * mm.eye_opening(seen_rest)
+
+    lashes = LashLines(avatar, rest)
+    for points in (rest, wide):
+        frame = avatar.copy()
+        lashes.paint(frame, points)
+        assert np.array_equal(frame, avatar)
+    grey = np.repeat(cv2.cvtColor(avatar, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+    assert is_grayscale(grey)
+    for colour in LashLines(grey, rest).colours:
+        assert np.ptp(colour) < 1e-3 and colour[0] < grey.mean()  # grey, darker than the picture
+    animator.close()
+
+
 def test_an_anime_face_the_mesh_misfits_is_told_and_not_painted_on(portraits_dir, caplog):
     """The face mesh puts this drawn face's lips on its chin: the user is told, and no mouth
     interior is painted there (it would be a black hole on the chin)."""

@@ -14,6 +14,7 @@ from live_avatar.animators.mesh.eyes import (
     CARVED_CLOSE_AT,
     CLOSE_AT,
     EyeTransfer,
+    LashLines,
     carved_eyes,
     refit_lids,
 )
@@ -138,6 +139,7 @@ class MeshAnimator(Animator):
         self._transfer = MotionTransfer(self._points, self.motion.adapt_scale, face_height * 1.8)
         self._mouth = MouthTransfer(self._points)
         self._interior = MouthInterior(image, self._points, is_grayscale(image))
+        self._lashes = LashLines(image, self._points)
         seen, smallest = self._probe_mouth()
         if not seen:
             # the mesh's lips are not where the picture's are: an opened mouth would be
@@ -294,6 +296,7 @@ class MeshAnimator(Animator):
         self._warp.apply(self._avatar, displacement, out)
         if self._interior is not None:
             self._interior.paint(out, target, opened)
+        self._lashes.paint(out, target)
         return out
 
     def neutral(self) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import deque
 
+import cv2
 import numpy as np
 
 from live_avatar.animators.mesh.topology import EYES, Eye
@@ -26,6 +27,14 @@ CLOSED_SHARE = 0.3  # a driver eye this open (of its usual) counts as closed unt
 LIDS_MISFIT = 0.5
 LIDS_REFIT = 0.65
 RING_SHARE = 0.6
+# Warped shut, an eye is a line of squeezed white and iris that the eye still reads as open;
+# a shut eye shows its lashes. As an eye closes, a lash line of the avatar's own darkest lid
+# colour (LASH_DARKEST of the pixels along its upper lid) is drawn along the upper lid, as
+# opaque as the eye is shut, LASH_WIDTH of the eye's width thick in the middle and
+# LASH_ENDS of that at the corners.
+LASH_WIDTH = 0.08
+LASH_ENDS = 0.6
+LASH_DARKEST = 20  # percent
 
 
 def _opening(xy: np.ndarray, eye: Eye) -> float:
@@ -150,3 +159,65 @@ class EyeTransfer:
         position = (points[idx, :2] - origin) @ along  # keeps the gaze shift along the eye
         scale = length / max(np.linalg.norm(rest[eye.inner] - rest[eye.outer]), 1e-9)
         points[idx, :2] = origin + np.outer(position, along) + np.outer(new_height * scale, across)
+
+
+class LashLines:
+    """Draws each closing eye's lash line along its upper lid (see LASH_WIDTH)."""
+
+    def __init__(self, avatar_image: np.ndarray, avatar: np.ndarray):
+        """avatar_image: HxWx3 uint8 RGB; avatar: (478, 3) its rest landmarks, pixels."""
+        self.rest = avatar[:, :2].astype(np.float64)
+        self.rest_openings = [max(_opening(self.rest, eye), 1e-6) for eye in EYES]
+        self.colours = [_lid_colour(avatar_image, self._upper_lid(self.rest, eye)) for eye in EYES]
+
+    @staticmethod
+    def _upper_lid(xy: np.ndarray, eye: Eye) -> np.ndarray:
+        return xy[[eye.outer, *eye.upper, eye.inner]]
+
+    def paint(self, frame: np.ndarray, points: np.ndarray) -> None:
+        """Draw into `frame` (HxWx3 uint8, in place) for the eyes of `points` ((478, 2+),
+        frame pixels) that are narrower than at rest."""
+        xy = points[:, :2].astype(np.float64)
+        for eye, rest_opening, colour in zip(EYES, self.rest_openings, self.colours, strict=True):
+            shut = 1.0 - _opening(xy, eye) / rest_opening
+            if shut > 0.01:
+                self._draw(frame, self._upper_lid(xy, eye), min(shut, 1.0), colour)
+
+    @staticmethod
+    def _draw(frame: np.ndarray, lid: np.ndarray, opacity: float, colour: np.ndarray) -> None:
+        along = lid[-1] - lid[0]
+        width = float(np.linalg.norm(along))
+        if width < 1.0:
+            return
+        across = np.array([-along[1], along[0]]) / width
+        ends = np.linspace(0.0, 1.0, len(lid))
+        half = 0.5 * LASH_WIDTH * width * (LASH_ENDS + (1 - LASH_ENDS) * np.sin(np.pi * ends))
+        outline = np.concatenate([lid + half[:, None] * across, (lid - half[:, None] * across)[::-1]])
+        height, full_width = frame.shape[:2]
+        x0, y0 = np.maximum(np.floor(outline.min(axis=0)).astype(int) - 1, 0)
+        x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + 2
+        x1, y1 = min(x1, full_width), min(y1, height)
+        if x1 <= x0 or y1 <= y0:
+            return
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        corners = np.round((outline - (x0, y0)) * 16).astype(np.int32)
+        cv2.fillPoly(mask, [corners], 255, cv2.LINE_AA, shift=4)
+        alpha = mask.astype(np.float32)[..., None] * (opacity / 255.0)
+        region = frame[y0:y1, x0:x1]
+        region[:] = (region * (1.0 - alpha) + colour * alpha + 0.5).astype(np.uint8)
+
+
+def _lid_colour(image: np.ndarray, lid: np.ndarray) -> np.ndarray:
+    """The avatar's lash colour: the darkest pixels along an upper lid ((N, 2) pixels)."""
+    height, width = image.shape[:2]
+    samples = []
+    for start, end in zip(lid[:-1], lid[1:], strict=True):
+        for t in np.linspace(0.0, 1.0, 6, endpoint=False):
+            x, y = np.round(start + t * (end - start)).astype(int)
+            patch = image[max(y - 1, 0) : min(y + 2, height), max(x - 1, 0) : min(x + 2, width)]
+            samples.append(patch.reshape(-1, 3))
+    pixels = np.concatenate(samples).astype(np.float32)
+    if not len(pixels):
+        return np.zeros(3, np.float32)
+    brightness = pixels.sum(axis=1)
+    return pixels[brightness <= np.percentile(brightness, LASH_DARKEST)].mean(axis=0)
