@@ -139,7 +139,8 @@ class MeshAnimator(Animator):
         self._transfer = MotionTransfer(self._points, self.motion.adapt_scale, face_height * 1.8)
         self._mouth = MouthTransfer(self._points)
         self._interior = MouthInterior(image, self._points, is_grayscale(image))
-        self._lashes = LashLines(image, self._points)
+        # stone eyes have no lashes: shut, a carved eye is the line its lower lid already is
+        self._lashes = None if carved else LashLines(image, self._points)
         seen, smallest = self._probe_mouth()
         if not seen:
             # the mesh's lips are not where the picture's are: an opened mouth would be
@@ -296,7 +297,8 @@ class MeshAnimator(Animator):
         self._warp.apply(self._avatar, displacement, out)
         if self._interior is not None:
             self._interior.paint(out, target, opened)
-        self._lashes.paint(out, target)
+        if self._lashes is not None:
+            self._lashes.paint(out, target)
         return out
 
     def neutral(self) -> np.ndarray:

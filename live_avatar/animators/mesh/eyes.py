@@ -31,7 +31,8 @@ RING_SHARE = 0.6
 # a shut eye shows its lashes. As an eye closes, a lash line of the avatar's own darkest lid
 # colour (LASH_DARKEST of the pixels along its upper lid) is drawn along the upper lid, as
 # opaque as the eye is shut, LASH_WIDTH of the eye's width thick in the middle and
-# LASH_ENDS of that at the corners.
+# LASH_ENDS of that at the corners. Carved eyes get none (stone has no lashes; measured, a
+# line on the statue's shut eyes read no more shut).
 LASH_WIDTH = 0.08
 LASH_ENDS = 0.6
 LASH_DARKEST = 20  # percent
