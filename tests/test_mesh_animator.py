@@ -282,6 +282,45 @@ def test_a_shut_eye_shows_its_lash_line():
     animator.close()
 
 
+def test_a_driver_looking_aside_turns_the_avatars_eyes():
+    """Irises follow the driver's gaze: the driver's irises moved 0.15 eye widths along the
+    eyes move the avatar's irises, as the face mesh sees them, the same way. (Warped as mesh
+    points, the iris was sheared between the lids and seen moving 0.02-0.045; the eye's
+    content now slides under the lids.) The lids stay where they are."""
+    from live_avatar.animators.mesh.topology import EYES
+
+    def gaze(points):
+        shares = []
+        for eye in EYES:
+            axis = points[eye.inner, :2] - points[eye.outer, :2]
+            shares.append((points[eye.iris[0], :2] - points[eye.outer, :2]) @ axis / (axis @ axis))
+        return float(np.mean(shares))
+
+    frame = next(iter(read_frames(CLIP)))
+    with FaceLandmarker(static_image=True) as mesh:
+        calibration = mesh(frame)
+        for name in ("mona_lisa.jpg", "astronaut.png"):
+            animator = create_animator("mesh")
+            animator.set_avatar(load_avatar(AVATARS / name))
+            animator.calibrate(frame, calibration)
+            seen_rest = mesh(animator.neutral())
+            turns = []
+            for share in (0.15, -0.15):
+                looking = calibration.copy()
+                for eye in EYES:
+                    axis = calibration[eye.inner, :2] - calibration[eye.outer, :2]
+                    looking[list(eye.iris), :2] += share * axis
+                for _ in range(10):  # past the smoothing
+                    out = animator.animate(frame, looking)
+                seen = mesh(out)
+                turns.append((gaze(seen) - gaze(seen_rest)) * np.sign(share))
+            # the face mesh sees a third to a half of a rendered iris shift
+            assert min(turns) > 0 and np.mean(turns) > 0.045, (name, turns)
+            lids = [i for eye in EYES for i in (*eye.upper, *eye.lower)]
+            assert np.abs(seen[lids, :2] - seen_rest[lids, :2]).max() < 3.0  # pixels
+            animator.close()
+
+
 def test_an_anime_face_the_mesh_misfits_is_told_and_not_painted_on(portraits_dir, caplog):
     """The face mesh puts this drawn face's lips on its chin: the user is told, and no mouth
     interior is painted there (it would be a black hole on the chin)."""

@@ -14,6 +14,7 @@ from live_avatar.animators.mesh.eyes import (
     CARVED_CLOSE_AT,
     CLOSE_AT,
     EyeTransfer,
+    GazeSlide,
     LashLines,
     carved_eyes,
     refit_lids,
@@ -141,6 +142,7 @@ class MeshAnimator(Animator):
         self._interior = MouthInterior(image, self._points, is_grayscale(image))
         # stone eyes have no lashes: shut, a carved eye is the line its lower lid already is
         self._lashes = None if carved else LashLines(image, self._points)
+        self._gaze = None if carved else GazeSlide(self._points)
         seen, smallest = self._probe_mouth()
         if not seen:
             # the mesh's lips are not where the picture's are: an opened mouth would be
@@ -288,13 +290,22 @@ class MeshAnimator(Animator):
     def render(self, target: np.ndarray, anchors: np.ndarray, opened: float) -> np.ndarray:
         """The avatar warped so its landmarks sit at `target` ((478, 3)) and its anchors at
         `anchors` ((M, 2)); HxWx3 uint8 RGB."""
+        warped, slide = target, None
+        if self._gaze is not None:
+            warped, shifts = self._gaze.split(target)
+
+            def slide(source, origin):
+                self._gaze.slide(source, origin, target, shifts)
+
         displacement = np.concatenate(
-            [target[:, :2] - self._points[:, :2], anchors - self._anchors[:, :2]]
+            [warped[:, :2] - self._points[:, :2], anchors - self._anchors[:, :2]]
         )
         out = self._avatar.copy()
-        if np.abs(displacement).max() < 1e-3:  # at rest: exactly the avatar
-            return out
-        self._warp.apply(self._avatar, displacement, out)
+        if np.abs(target[:, :2] - self._points[:, :2]).max() < 1e-3 and np.abs(
+            anchors - self._anchors[:, :2]
+        ).max() < 1e-3:
+            return out  # at rest: exactly the avatar
+        self._warp.apply(self._avatar, displacement, out, slide)
         if self._interior is not None:
             self._interior.paint(out, target, opened)
         if self._lashes is not None:

@@ -36,6 +36,17 @@ RING_SHARE = 0.6
 LASH_WIDTH = 0.08
 LASH_ENDS = 0.6
 LASH_DARKEST = 20  # percent
+# Gaze: the eyeball turns under the lids. Moved as mesh points, the iris dragged the pixels
+# next to the lids with it and came out sheared (the rendered iris moved a tenth to a third
+# as far as its points); instead, what the open eye shows slides along the eye, fully in the
+# middle and fading out over GAZE_FADE of the eye's width towards each corner, at most
+# GAZE_LIMIT of its width (further, the white at a corner would fold). Carved eyes keep
+# their gaze: their "eye" is the carving between refitted lids.
+GAZE_FADE = 0.25
+GAZE_LIMIT = 0.15
+# ... and fading in over GAZE_EDGE of the eye's width inside the lids, so that the lid line
+# (the mesh's lid points sit on it, not outside it) stays where it is
+GAZE_EDGE = 0.06
 
 
 def _opening(xy: np.ndarray, eye: Eye) -> float:
@@ -222,3 +233,66 @@ def _lid_colour(image: np.ndarray, lid: np.ndarray) -> np.ndarray:
         return np.zeros(3, np.float32)
     brightness = pixels.sum(axis=1)
     return pixels[brightness <= np.percentile(brightness, LASH_DARKEST)].mean(axis=0)
+
+
+def _ring(eye: Eye) -> list[int]:
+    return [eye.outer, *eye.upper, eye.inner, *reversed(eye.lower)]
+
+
+def _along(xy: np.ndarray, eye: Eye, point: np.ndarray) -> float:
+    """Where `point` lies along the eye, 0 at the outer corner and 1 at the inner one."""
+    axis = xy[eye.inner] - xy[eye.outer]
+    return float((point - xy[eye.outer]) @ axis / max(axis @ axis, 1e-9))
+
+
+class GazeSlide:
+    """Moves the avatar's gaze by sliding what each open eye shows along the eye (see
+    GAZE_FADE) instead of warping the iris points."""
+
+    def __init__(self, avatar: np.ndarray):
+        """avatar: (478, 3) rest landmarks, pixels."""
+        self.rest = avatar[:, :2].astype(np.float64)
+
+    def split(self, target: np.ndarray) -> tuple[np.ndarray, list[float]]:
+        """(`target` ((478, 3)) with its irises put back where they sit along the eye at
+        rest, for the warp; each eye's gaze shift, in eye widths along the eye)."""
+        target = target.copy()
+        shifts = []
+        for eye in EYES:
+            xy = target[:, :2]
+            shift = _along(xy, eye, xy[eye.iris[0]]) - _along(self.rest, eye, self.rest[eye.iris[0]])
+            shift = float(np.clip(shift, -GAZE_LIMIT, GAZE_LIMIT))
+            target[list(eye.iris), :2] -= shift * (xy[eye.inner] - xy[eye.outer])
+            shifts.append(shift)
+        return target, shifts
+
+    def slide(self, source: np.ndarray, origin: tuple[int, int], target, shifts) -> None:
+        """Shift the source coordinates (an (h, w, 2) remap map whose pixel (0, 0) is at
+        `origin` (x, y) in the output, avatar pixels) inside each open eye of `target`."""
+        height, width = source.shape[:2]
+        for eye, shift in zip(EYES, shifts, strict=True):
+            if abs(shift) < 1e-3:
+                continue
+            ring = target[_ring(eye), :2] - origin
+            x0, y0 = np.maximum(np.floor(ring.min(axis=0)).astype(int) - 1, 0)
+            x1, y1 = np.ceil(ring.max(axis=0)).astype(int) + 2
+            x1, y1 = min(x1, width), min(y1, height)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+            cv2.fillPoly(inside, [np.round((ring - (x0, y0)) * 16).astype(np.int32)], 1,
+                         shift=4)  # fmt: skip
+            if not inside.any():
+                continue
+            region = source[y0:y1, x0:x1]
+            axis = (self.rest[eye.inner] - self.rest[eye.outer]).astype(np.float32)
+            outer = self.rest[eye.outer].astype(np.float32)
+            scale = np.float32(1.0 / max(float(axis @ axis), 1e-9))
+            along = ((region[..., 0] - outer[0]) * axis[0] + (region[..., 1] - outer[1]) * axis[1])
+            along *= scale
+            profile = np.clip(np.minimum(along, 1.0 - along) * (1.0 / GAZE_FADE), 0.0, 1.0)
+            edge = max(GAZE_EDGE * float(np.linalg.norm(ring[-1] - ring[0])), 1.0)
+            depth = cv2.distanceTransform(inside, cv2.DIST_L2, 3)  # pixels inside the lids
+            weight = np.clip(depth * np.float32(1.0 / edge), 0.0, 1.0) * profile
+            region[..., 0] -= weight * np.float32(shift * axis[0])
+            region[..., 1] -= weight * np.float32(shift * axis[1])

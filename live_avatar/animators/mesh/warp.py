@@ -208,10 +208,16 @@ class MeshWarp:
             source_y -= np.clip(step_y, -limit, limit, out=step_y)
         return np.stack([best_x, best_y], axis=-1)
 
-    def apply(self, image: np.ndarray, displacement: np.ndarray, out: np.ndarray) -> None:
-        """Write `image` (HxWx3 uint8) warped by `displacement` ((V, 2)) into `out`'s region."""
+    def apply(
+        self, image: np.ndarray, displacement: np.ndarray, out: np.ndarray, adjust=None
+    ) -> None:
+        """Write `image` (HxWx3 uint8) warped by `displacement` ((V, 2)) into `out`'s region.
+        `adjust(source, (x0, y0))`, when given, may change the dense source map (h, w, 2) of
+        the region whose top-left output pixel is (x0, y0) before it is applied."""
         x0, y0, w, h = self.roi
         source = self.inverse_map(self.untangle(displacement))
+        if adjust is not None:
+            adjust(source, (x0, y0))
         out[y0 : y0 + h, x0 : x0 + w] = cv2.remap(
             image, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
