@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 import cv2
 import numpy as np
@@ -293,10 +294,7 @@ class MeshAnimator(Animator):
         warped, slide = target, None
         if self._gaze is not None:
             warped, shifts = self._gaze.split(target)
-
-            def slide(source, origin):
-                self._gaze.slide(source, origin, target, shifts)
-
+            slide = partial(self._gaze.slide, target=target, shifts=shifts)
         displacement = np.concatenate(
             [warped[:, :2] - self._points[:, :2], anchors - self._anchors[:, :2]]
         )

@@ -27,8 +27,8 @@ CLOSED_SHARE = 0.3  # a driver eye this open (of its usual) counts as closed unt
 LIDS_MISFIT = 0.5
 LIDS_REFIT = 0.65
 RING_SHARE = 0.6
-# Warped shut, an eye is a line of squeezed white and iris that the eye still reads as open;
-# a shut eye shows its lashes. As an eye closes, a lash line of the avatar's own darkest lid
+# Warped shut, an eye is a pale line of squeezed white and iris, which looks (and reads to the
+# face mesh) half open; a shut eye shows its lashes. As an eye closes, a lash line of the avatar's own darkest lid
 # colour (LASH_DARKEST of the pixels along its upper lid) is drawn along the upper lid, as
 # opaque as the eye is shut, LASH_WIDTH of the eye's width thick in the middle and
 # LASH_ENDS of that at the corners. Carved eyes get none (stone has no lashes; measured, a
@@ -40,8 +40,8 @@ LASH_DARKEST = 20  # percent
 # next to the lids with it and came out sheared (the rendered iris moved a tenth to a third
 # as far as its points); instead, what the open eye shows slides along the eye, fully in the
 # middle and fading out over GAZE_FADE of the eye's width towards each corner, at most
-# GAZE_LIMIT of its width (further, the white at a corner would fold). Carved eyes keep
-# their gaze: their "eye" is the carving between refitted lids.
+# GAZE_LIMIT of its width (further, the white at a corner would fold). Carved eyes keep the
+# warped iris points: their "eye" is the carving between refitted lids.
 GAZE_FADE = 0.25
 GAZE_LIMIT = 0.15
 # ... and fading in over GAZE_EDGE of the eye's width inside the lids, so that the lid line
@@ -235,10 +235,6 @@ def _lid_colour(image: np.ndarray, lid: np.ndarray) -> np.ndarray:
     return pixels[brightness <= np.percentile(brightness, LASH_DARKEST)].mean(axis=0)
 
 
-def _ring(eye: Eye) -> list[int]:
-    return [eye.outer, *eye.upper, eye.inner, *reversed(eye.lower)]
-
-
 def _along(xy: np.ndarray, eye: Eye, point: np.ndarray) -> float:
     """Where `point` lies along the eye, 0 at the outer corner and 1 at the inner one."""
     axis = xy[eye.inner] - xy[eye.outer]
@@ -273,15 +269,15 @@ class GazeSlide:
         for eye, shift in zip(EYES, shifts, strict=True):
             if abs(shift) < 1e-3:
                 continue
-            ring = target[_ring(eye), :2] - origin
+            ring = target[list(eye.ring), :2] - origin
             x0, y0 = np.maximum(np.floor(ring.min(axis=0)).astype(int) - 1, 0)
             x1, y1 = np.ceil(ring.max(axis=0)).astype(int) + 2
             x1, y1 = min(x1, width), min(y1, height)
             if x1 <= x0 or y1 <= y0:
                 continue
             inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
-            cv2.fillPoly(inside, [np.round((ring - (x0, y0)) * 16).astype(np.int32)], 1,
-                         shift=4)  # fmt: skip
+            corners = np.round((ring - (x0, y0)) * 16).astype(np.int32)
+            cv2.fillPoly(inside, [corners], 1, shift=4)
             if not inside.any():
                 continue
             region = source[y0:y1, x0:x1]

@@ -45,6 +45,7 @@ class Eye:
         self.iris = iris  # centre first, then 4 points on the rim
         self.lid_pair = lid_pair  # (upper, lower) at the middle: the eye's opening
         self.points = np.array((outer, inner) + upper + lower + iris)
+        self.ring = (outer, *upper, inner, *reversed(lower))  # the eye's outline, in order
 
 
 RIGHT_EYE = Eye(
@@ -204,7 +205,7 @@ def mesh_triangles(landmarks: np.ndarray, anchors: np.ndarray) -> np.ndarray:
     outside = np.concatenate([outline, np.arange(len(landmarks), len(xy))])
     parts = [_inside(xy, outside[delaunay(xy[outside])], xy[outline], want=False)]
     for eye in EYES:
-        ring = np.array((eye.outer,) + eye.upper + (eye.inner,) + tuple(reversed(eye.lower)))
+        ring = np.array(eye.ring)
         local = np.concatenate([ring, np.array(eye.iris)])
         parts.append(_inside(xy, local[delaunay(xy[local])], xy[ring], want=True))
     parts.append(np.array(_strip(INNER_LIP_UPPER, INNER_LIP_LOWER), np.int32))
