@@ -14,7 +14,7 @@ from live_avatar import motion_metrics as mm
 from live_avatar.animators import create_animator
 from live_avatar.avatars import load_avatar
 from live_avatar.errors import NoFaceError
-from live_avatar.face.landmarks import FaceLandmarker
+from live_avatar.face.landmarks import FaceLandmarker, find_portrait_landmarks
 from live_avatar.media import read_frames
 
 REPO = Path(__file__).resolve().parent.parent
@@ -90,7 +90,22 @@ def test_mouth_interior_is_dark_and_grey_on_a_grayscale_avatar(clip):
     assert changed.any(), "the open mouth left the picture unchanged"
     # the opened mouth is darker than the face it replaced
     assert out[changed].mean() < gray[changed].mean()
+    # its teeth are lighter than the face's light skin: in grey, nothing else tells them
+    # from lips (as light as the skin, the face mesh read speech-sized openings as lips)
+    interior = animator._interior
+    assert np.ptp(interior.teeth) == 0
+    face = find_portrait_landmarks(gray)
+    skin = gray[_face_mask(gray, face)].mean(axis=1)
+    assert interior.teeth[0] > np.percentile(skin, 90) * 1.1
     animator.close()
+
+
+def _face_mask(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    from live_avatar.animators.mesh.topology import FACE_OVAL
+
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(landmarks[list(FACE_OVAL), :2]).astype(np.int32)], 1)
+    return mask > 0
 
 
 def test_rgba_avatar_composited_and_animated(tmp_path, clip):

@@ -33,6 +33,11 @@ CLOSED_NOISE = 0.003
 TEETH_SPAN = 0.5
 TEETH_FADE = 0.3
 TEETH_ARC = 1.2  # the teeth's height at a share u of the half-width: sqrt(1 - TEETH_ARC u^2)
+# On a grey picture teeth differ from lips and skin only by being lighter: they are this much
+# lighter than its light skin (in colour, they are its light skin half greyed and shaded). As
+# light as the skin, the face mesh took speech-sized openings for lips (grey close-up of the
+# man of tpsmm: mouth r 0.917, now 0.944).
+GREY_TEETH_LIGHT = 1.2
 # The tongue shows in a wide-open mouth only: a lip-coloured mound growing TONGUE_RISE face
 # heights per face height of opening beyond TONGUE_FROM. Shown in speech-sized openings, it
 # reads as part of the lower lip (to the face mesh too), and the mouth looks less open.
@@ -122,15 +127,16 @@ class MouthInterior:
         cv2.fillPoly(face, [np.round(avatar[list(FACE_OVAL), :2]).astype(np.int32)], 1)
         skin = avatar_image[face > 0].astype(np.float32)
         bright = skin[skin.sum(axis=1) >= np.percentile(skin.sum(axis=1), 90)].mean(axis=0)
-        teeth = 0.5 * bright + 0.5 * bright.mean()  # half desaturated
+        teeth = (0.5 * bright + 0.5 * bright.mean()) * 0.85  # half desaturated, in shade
         if grayscale:
-            lip_colour, teeth = np.full(3, lip_colour.mean()), np.full(3, teeth.mean())
+            lip_colour = np.full(3, lip_colour.mean())
+            teeth = np.full(3, bright.mean() * GREY_TEETH_LIGHT)
         self.colour = (lip_colour * 0.2).astype(np.float32)  # the mouth's inside, in shadow
         lit = np.clip(lip_colour * LOWER_LIP_LIGHT, 0, 255)
         # part grey, as light pales a lip: fully coloured, the band reads as lipstick
         self.lit_lip = (lit * (1 - LOWER_LIP_PALE) + lit.mean() * LOWER_LIP_PALE).astype(np.float32)
         self.tongue = (lip_colour * 0.75).astype(np.float32)
-        self.teeth = np.clip(teeth * 0.85, 0, 255).astype(np.float32)
+        self.teeth = np.clip(teeth, 0, 255).astype(np.float32)
         xy = avatar[:, :2].astype(np.float64)
         _, down, height = face_axes(xy)
         self.face_height = height
