@@ -108,6 +108,31 @@ def _face_mask(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return mask > 0
 
 
+def test_teeth_shown_at_rest_part_with_a_shadow_before_a_dark_inside():
+    """On a portrait showing its teeth at rest a slight parting is a shadow between them; the
+    dark inside grows in as the mouth opens (painted fully dark at once, the gap read two to
+    three times as open as it is)."""
+    from live_avatar.animators.mesh.topology import MOUTH_HOLE
+
+    animator = create_animator("mesh")
+    animator.set_avatar(load_avatar(AVATARS / "astronaut.png"))
+    assert not animator._interior.paint_teeth  # her smile shows her teeth
+
+    def brightness(opening):  # of the mouth's inside, between the inner lips
+        points = animator._points.copy()
+        animator._mouth.open_to(points, opening)
+        out = animator.render(points, animator._anchors[:, :2], opening)
+        hole = np.zeros(out.shape[:2], np.uint8)
+        cv2.fillPoly(hole, [np.round(points[list(MOUTH_HOLE), :2]).astype(np.int32)], 1)
+        return out[hole > 0].mean()
+
+    rest = brightness(0.0)
+    # a parting of 0.015 face heights darkens it an eighth as much as 0.05 does (nearly a third
+    # when the inside was painted fully dark from 0.008 on)
+    assert rest - brightness(0.015) < 0.27 * (rest - brightness(0.05))
+    animator.close()
+
+
 def test_rgba_avatar_composited_and_animated(tmp_path, clip):
     rgb = load_avatar(AVATARS / "astronaut.png")
     alpha = np.zeros(rgb.shape[:2], np.uint8)

@@ -33,6 +33,13 @@ CLOSED_NOISE = 0.003
 TEETH_SPAN = 0.5
 TEETH_FADE = 0.3
 TEETH_ARC = 1.2  # the teeth's height at a share u of the half-width: sqrt(1 - TEETH_ARC u^2)
+# The painted inside grows in over this opening (face heights). On an avatar whose rest mouth
+# already shows its teeth it grows in over SHOWN_TEETH_RAMP: teeth parting a little show a
+# shadow between them, not a void, and fully dark at once such a gap read two to three times
+# as open to the face mesh (mouth r on tpsmm: astronaut 0.940 -> 0.960, the grinning man of
+# lp_d0 frames 36 and 50 0.941 / 0.935 -> 0.955 / 0.954).
+PAINT_RAMP = 0.008
+SHOWN_TEETH_RAMP = 0.03
 # On a grey picture teeth differ from lips and skin only by being lighter: they are this much
 # lighter than its light skin (in colour, they are its light skin half greyed and shaded). As
 # light as the skin, the face mesh took speech-sized openings for lips (grey close-up of the
@@ -181,7 +188,8 @@ class MouthInterior:
         band *= np.clip((TEETH_SPAN + TEETH_FADE / 2 - off_centre) / TEETH_FADE, 0, 1)
         mound = _mask((y1 - y0, x1 - x0), [(tongue, 1.0)], (x0, y0)) * inside * (1 - band)
         lit = _mask((y1 - y0, x1 - x0), [(lip, 1.0)], (x0, y0))
-        strength = float(np.clip(opened / 0.008, 0, 1))
+        ramp = PAINT_RAMP if self.paint_teeth else SHOWN_TEETH_RAMP
+        strength = float(np.clip(opened / ramp, 0, 1))
         masks = inside, band, mound, lit
         self._composite(frame[y0:y1, x0:x1], *masks, strength, opened * height)
 
