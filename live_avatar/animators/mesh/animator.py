@@ -46,6 +46,10 @@ PROBE_OPENINGS = (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.12)
 #: without a moustache: by 0.01 on every shared portrait; later than this, the mouth is hidden
 USUAL_SMALLEST = 0.02
 MAX_EXTRA = 0.06  # the most a hidden mouth is opened beyond the driver's (face heights)
+# A rest mouth the face mesh already reads this open (face heights) is one it fits: it is not
+# probed. Opened further, a wide-open mouth (a yawn, a shout) reads no wider to the mesh,
+# and the probe took a yawning photograph for a drawn face whose lips the mesh misplaces.
+OPEN_AT_REST = 0.05
 ABSOLUTE_IGNORED = (
     "--absolute is for FOMM: the mesh animator moves the avatar relative to the calibration "
     "frame (its own face shape and pose are kept)"
@@ -167,6 +171,8 @@ class MeshAnimator(Animator):
         from live_avatar.face.crop import crop_square, face_box_from_landmarks
         from live_avatar.face.landmarks import FaceLandmarker
 
+        if self._mouth.rest >= OPEN_AT_REST:
+            return True, USUAL_SMALLEST
         box = face_box_from_landmarks(self._points, scale=1.8)
         readings = []
         with FaceLandmarker(static_image=False, min_detection_confidence=0.3) as landmarker:
