@@ -205,18 +205,28 @@ class LashLines:
         ends = np.linspace(0.0, 1.0, len(lid))
         half = 0.5 * LASH_WIDTH * width * (LASH_ENDS + (1 - LASH_ENDS) * np.sin(np.pi * ends))
         outline = np.concatenate([lid + half[:, None] * across, (lid - half[:, None] * across)[::-1]])
-        height, full_width = frame.shape[:2]
-        x0, y0 = np.maximum(np.floor(outline.min(axis=0)).astype(int) - 1, 0)
-        x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + 2
-        x1, y1 = min(x1, full_width), min(y1, height)
-        if x1 <= x0 or y1 <= y0:
+        drawn = _polygon_mask(outline, frame.shape, antialiased=True)
+        if drawn is None:
             return
-        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        corners = np.round((outline - (x0, y0)) * 16).astype(np.int32)
-        cv2.fillPoly(mask, [corners], 255, cv2.LINE_AA, shift=4)
+        mask, (x0, y0) = drawn
         alpha = mask.astype(np.float32)[..., None] * (opacity / 255.0)
-        region = frame[y0:y1, x0:x1]
+        region = frame[y0 : y0 + mask.shape[0], x0 : x0 + mask.shape[1]]
         region[:] = (region * (1.0 - alpha) + colour * alpha + 0.5).astype(np.uint8)
+
+
+def _polygon_mask(polygon: np.ndarray, shape: tuple, antialiased: bool):
+    """(a uint8 mask, 255 inside `polygon` ((N, 2) pixels), over the polygon's box within an
+    image of `shape`; the box's top-left (x0, y0)), or None where that box is empty."""
+    height, width = shape[:2]
+    x0, y0 = np.maximum(np.floor(polygon.min(axis=0)).astype(int) - 1, 0)
+    x1, y1 = np.ceil(polygon.max(axis=0)).astype(int) + 2
+    x1, y1 = min(x1, width), min(y1, height)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    corners = np.round((polygon - (x0, y0)) * 16).astype(np.int32)
+    cv2.fillPoly(mask, [corners], 255, cv2.LINE_AA if antialiased else cv2.LINE_8, shift=4)
+    return mask, (int(x0), int(y0))
 
 
 def _lid_colour(image: np.ndarray, lid: np.ndarray) -> np.ndarray:
@@ -265,22 +275,15 @@ class GazeSlide:
     def slide(self, source: np.ndarray, origin: tuple[int, int], target, shifts) -> None:
         """Shift the source coordinates (an (h, w, 2) remap map whose pixel (0, 0) is at
         `origin` (x, y) in the output, avatar pixels) inside each open eye of `target`."""
-        height, width = source.shape[:2]
         for eye, shift in zip(EYES, shifts, strict=True):
             if abs(shift) < 1e-3:
                 continue
             ring = target[list(eye.ring), :2] - origin
-            x0, y0 = np.maximum(np.floor(ring.min(axis=0)).astype(int) - 1, 0)
-            x1, y1 = np.ceil(ring.max(axis=0)).astype(int) + 2
-            x1, y1 = min(x1, width), min(y1, height)
-            if x1 <= x0 or y1 <= y0:
+            drawn = _polygon_mask(ring, source.shape, antialiased=False)
+            if drawn is None or not drawn[0].any():
                 continue
-            inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
-            corners = np.round((ring - (x0, y0)) * 16).astype(np.int32)
-            cv2.fillPoly(inside, [corners], 1, shift=4)
-            if not inside.any():
-                continue
-            region = source[y0:y1, x0:x1]
+            inside, (x0, y0) = drawn
+            region = source[y0 : y0 + inside.shape[0], x0 : x0 + inside.shape[1]]
             axis = (self.rest[eye.inner] - self.rest[eye.outer]).astype(np.float32)
             outer = self.rest[eye.outer].astype(np.float32)
             scale = np.float32(1.0 / max(float(axis @ axis), 1e-9))
