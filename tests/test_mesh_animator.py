@@ -354,7 +354,7 @@ def test_a_driver_looking_aside_turns_the_avatars_eyes():
                     out = animator.animate(frame, looking)
                 seen = mesh(out)
                 turns.append((gaze(seen) - gaze(seen_rest)) * np.sign(share))
-            # the face mesh sees a third to a half of a rendered iris shift
+            # the face mesh sees a quarter to a half of a rendered iris shift
             assert min(turns) > 0 and np.mean(turns) > 0.045, (name, turns)
             lids = [i for eye in EYES for i in (*eye.upper, *eye.lower)]
             assert np.abs(seen[lids, :2] - seen_rest[lids, :2]).max() < 3.0  # pixels

@@ -178,9 +178,9 @@ class LashLines:
 
     def __init__(self, avatar_image: np.ndarray, avatar: np.ndarray):
         """avatar_image: HxWx3 uint8 RGB; avatar: (478, 3) its rest landmarks, pixels."""
-        self.rest = avatar[:, :2].astype(np.float64)
-        self.rest_openings = [max(_opening(self.rest, eye), 1e-6) for eye in EYES]
-        self.colours = [_lid_colour(avatar_image, self._upper_lid(self.rest, eye)) for eye in EYES]
+        rest = avatar[:, :2].astype(np.float64)
+        self.rest_openings = [max(_opening(rest, eye), 1e-6) for eye in EYES]
+        self.colours = [_lid_colour(avatar_image, self._upper_lid(rest, eye)) for eye in EYES]
 
     @staticmethod
     def _upper_lid(xy: np.ndarray, eye: Eye) -> np.ndarray:
