@@ -290,7 +290,8 @@ class GazeSlide:
             along = ((region[..., 0] - outer[0]) * axis[0] + (region[..., 1] - outer[1]) * axis[1])
             along *= scale
             profile = np.clip(np.minimum(along, 1.0 - along) * (1.0 / GAZE_FADE), 0.0, 1.0)
-            edge = max(GAZE_EDGE * float(np.linalg.norm(ring[-1] - ring[0])), 1.0)
+            width = float(np.linalg.norm(target[eye.inner, :2] - target[eye.outer, :2]))
+            edge = max(GAZE_EDGE * width, 1.0)
             depth = cv2.distanceTransform(inside, cv2.DIST_L2, 3)  # pixels inside the lids
             weight = np.clip(depth * np.float32(1.0 / edge), 0.0, 1.0) * profile
             region[..., 0] -= weight * np.float32(shift * axis[0])
