@@ -297,6 +297,11 @@ class MeshAnimator(Animator):
     def render(self, target: np.ndarray, anchors: np.ndarray, opened: float) -> np.ndarray:
         """The avatar warped so its landmarks sit at `target` ((478, 3)) and its anchors at
         `anchors` ((M, 2)); HxWx3 uint8 RGB."""
+        out = self._avatar.copy()
+        if np.abs(target[:, :2] - self._points[:, :2]).max() < 1e-3 and np.abs(
+            anchors - self._anchors[:, :2]
+        ).max() < 1e-3:
+            return out  # at rest: exactly the avatar
         warped, slide = target, None
         if self._gaze is not None:
             warped, shifts = self._gaze.split(target)
@@ -304,11 +309,6 @@ class MeshAnimator(Animator):
         displacement = np.concatenate(
             [warped[:, :2] - self._points[:, :2], anchors - self._anchors[:, :2]]
         )
-        out = self._avatar.copy()
-        if np.abs(target[:, :2] - self._points[:, :2]).max() < 1e-3 and np.abs(
-            anchors - self._anchors[:, :2]
-        ).max() < 1e-3:
-            return out  # at rest: exactly the avatar
         self._warp.apply(self._avatar, displacement, out, slide)
         if self._interior is not None:
             self._interior.paint(out, target, opened)

@@ -8,6 +8,7 @@ from collections import deque
 import cv2
 import numpy as np
 
+from live_avatar.animators.mesh.raster import padded_box
 from live_avatar.animators.mesh.topology import EYES, Eye
 
 # the driver's "usual open" eye is this percentile of its recent openings (blinks are brief)
@@ -28,10 +29,10 @@ LIDS_MISFIT = 0.5
 LIDS_REFIT = 0.65
 RING_SHARE = 0.6
 # Warped shut, an eye is a pale line of squeezed white and iris, which looks (and reads to the
-# face mesh) half open; a shut eye shows its lashes. As an eye closes, a lash line of the avatar's own darkest lid
-# colour (LASH_DARKEST of the pixels along its upper lid) is drawn along the upper lid, as
-# opaque as the eye is shut, LASH_WIDTH of the eye's width thick in the middle and
-# LASH_ENDS of that at the corners. Carved eyes get none (stone has no lashes; measured, a
+# face mesh) half open; a shut eye shows its lashes. As an eye closes, a lash line of the
+# avatar's own darkest lid colour (LASH_DARKEST of the pixels along its upper lid) is drawn
+# along the upper lid, as opaque as the eye is shut, LASH_WIDTH of the eye's width thick in
+# the middle and LASH_ENDS of that at the corners. Carved eyes get none (stone has no lashes; measured, a
 # line on the statue's shut eyes read no more shut).
 LASH_WIDTH = 0.08
 LASH_ENDS = 0.6
@@ -217,16 +218,14 @@ class LashLines:
 def _polygon_mask(polygon: np.ndarray, shape: tuple, antialiased: bool):
     """(a uint8 mask, 255 inside `polygon` ((N, 2) pixels), over the polygon's box within an
     image of `shape`; the box's top-left (x0, y0)), or None where that box is empty."""
-    height, width = shape[:2]
-    x0, y0 = np.maximum(np.floor(polygon.min(axis=0)).astype(int) - 1, 0)
-    x1, y1 = np.ceil(polygon.max(axis=0)).astype(int) + 2
-    x1, y1 = min(x1, width), min(y1, height)
-    if x1 <= x0 or y1 <= y0:
+    box = padded_box(polygon, shape, 2)  # a clear pixel beyond the filled edge
+    if box is None:
         return None
+    x0, y0, x1, y1 = box
     mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
     corners = np.round((polygon - (x0, y0)) * 16).astype(np.int32)
     cv2.fillPoly(mask, [corners], 255, cv2.LINE_AA if antialiased else cv2.LINE_8, shift=4)
-    return mask, (int(x0), int(y0))
+    return mask, (x0, y0)
 
 
 def _lid_colour(image: np.ndarray, lid: np.ndarray) -> np.ndarray:

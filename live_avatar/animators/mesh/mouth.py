@@ -6,6 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from live_avatar.animators.mesh.raster import padded_box
 from live_avatar.animators.mesh.topology import (
     FACE_OVAL,
     INNER_LIP_LOWER,
@@ -177,7 +178,7 @@ class MouthInterior:
         # thickest in the middle, thinning to nothing at the corners, as a lip does
         lip_height = LOWER_LIP_BAND * height * mound**2
         lip = np.concatenate([lower, (lower + down * lip_height)[::-1]])
-        box = _box(np.concatenate([hole, lip]), frame.shape, int(0.05 * self.face_height) + 2)
+        box = padded_box(np.concatenate([hole, lip]), frame.shape, int(0.05 * self.face_height) + 2)
         if box is None:
             return
         x0, y0, x1, y1 = box
@@ -214,14 +215,6 @@ class MouthInterior:
         mixed = region.astype(np.float32) * (1 - lit) + self.lit_lip * lit
         mixed = mixed * (1 - alpha) + colour * alpha + 0.5
         region[:] = np.clip(mixed, 0, 255).astype(np.uint8)
-
-
-def _box(points: np.ndarray, shape: tuple, pad: int) -> tuple[int, int, int, int] | None:
-    """(x0, y0, x1, y1): the padded box around `points` inside an image of `shape`."""
-    x0, y0 = np.floor(points.min(axis=0)).astype(int) - pad
-    x1, y1 = np.ceil(points.max(axis=0)).astype(int) + pad
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, shape[1]), min(y1, shape[0])
-    return (x0, y0, x1, y1) if x1 - x0 >= 2 and y1 - y0 >= 2 else None
 
 
 def _off_centre(points: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
