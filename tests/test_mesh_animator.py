@@ -133,6 +133,29 @@ def test_teeth_shown_at_rest_part_with_a_shadow_before_a_dark_inside():
     animator.close()
 
 
+def test_an_opening_smile_carries_its_lower_teeth_down_with_the_lip():
+    """A smile showing its teeth parts between upper and lower teeth: the upper stay under
+    the upper lip, the lower go down with the lower lip, the gap between is dark (stretched
+    as one piece, the lower teeth slid out of sight and the dark reached the lower lip)."""
+    from live_avatar.animators.mesh.topology import INNER_LIP_LOWER, INNER_LIP_UPPER
+
+    animator = create_animator("mesh")
+    animator.set_avatar(load_avatar(AVATARS / "astronaut.png"))
+    points = animator._points.copy()
+    animator._mouth.open_to(points, 0.06)
+    out = cv2.cvtColor(animator.render(points, animator._anchors[:, :2], 0.06), cv2.COLOR_RGB2GRAY)
+    # brightness from the upper inner lip (0) to the lower one (1) across the mouth's middle
+    upper = points[list(INNER_LIP_UPPER[3:8]), :2]
+    lower = points[list(INNER_LIP_LOWER[3:8]), :2]
+    shares = np.linspace(0, 1, 21)
+    samples = (upper[:, None] + shares[None, :, None] * (lower - upper)[:, None]).astype(np.float32)
+    profile = cv2.remap(out, samples[..., 0].copy(), samples[..., 1].copy(), cv2.INTER_LINEAR)
+    profile = profile.astype(np.float32).mean(axis=0)
+    teeth = profile[:8].max()  # the upper teeth, still under the upper lip
+    assert profile[8:17].min() < 0.25 * teeth  # the gap
+    assert profile[-3:].max() > 0.75 * teeth  # the lower teeth, on the lower lip
+    animator.close()
+
 def test_rgba_avatar_composited_and_animated(tmp_path, clip):
     rgb = load_avatar(AVATARS / "astronaut.png")
     alpha = np.zeros(rgb.shape[:2], np.uint8)

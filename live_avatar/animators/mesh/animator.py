@@ -21,7 +21,12 @@ from live_avatar.animators.mesh.eyes import (
     refit_lids,
 )
 from live_avatar.animators.mesh.geometry import MotionTransfer
-from live_avatar.animators.mesh.mouth import CLOSED_LOOKING, MouthInterior, MouthTransfer
+from live_avatar.animators.mesh.mouth import (
+    CLOSED_LOOKING,
+    MouthInterior,
+    MouthTransfer,
+    TeethParting,
+)
 from live_avatar.animators.mesh.topology import (
     FACE_OVAL,
     anchor_points,
@@ -125,11 +130,22 @@ class MeshAnimator(Animator):
         height, width = image.shape[:2]
         anchors, follow = anchor_points(self._points, width, height)
         self._anchors, self._follow = anchors, follow
-        vertices = np.concatenate([self._points[:, :2], anchors[:, :2]])
-        moving = np.concatenate([np.ones(len(self._points), bool), follow > 0])
+        # a rest mouth showing its teeth parts between them: the line's two copies are
+        # vertices after the anchors
+        shows_teeth = TeethParting.wanted(self._points)
+        self._parting = TeethParting(image, self._points) if shows_teeth else None
+        parting = [] if self._parting is None else [self._parting.rest] * 2
+        vertices = np.concatenate([self._points[:, :2], anchors[:, :2], *parting])
+        extra = len(vertices) - len(self._points) - len(anchors)
+        moving = np.concatenate(
+            [np.ones(len(self._points), bool), follow > 0, np.ones(extra, bool)]
+        )
         face_height = float(np.ptp(self._points[list(FACE_OVAL), 1]))
-        collapsible = np.concatenate([collapsible_points(), np.zeros(len(anchors), bool)])
-        triangles = mesh_triangles(self._points, anchors[:, :2])
+        collapsible = np.concatenate(
+            [collapsible_points(), np.zeros(len(anchors), bool), np.ones(extra, bool)]
+        )
+        first = len(self._points) + len(anchors)
+        triangles = mesh_triangles(self._points, anchors[:, :2], first if extra else None)
         # cells fine enough for the lids, coarser where a large warped region would exceed
         # the point budget
         step = int(np.clip(round(face_height / self.settings.grid_cells), 2, 8))
@@ -306,12 +322,14 @@ class MeshAnimator(Animator):
         if self._gaze is not None:
             warped, shifts = self._gaze.split(target)
             slide = partial(self._gaze.slide, target=target, shifts=shifts)
-        displacement = np.concatenate(
-            [warped[:, :2] - self._points[:, :2], anchors - self._anchors[:, :2]]
-        )
-        self._warp.apply(self._avatar, displacement, out, slide)
+        moves = [warped[:, :2] - self._points[:, :2], anchors - self._anchors[:, :2]]
+        lines = None
+        if self._parting is not None:
+            lines = self._parting.lines(target)
+            moves += [line - self._parting.rest for line in lines]
+        self._warp.apply(self._avatar, np.concatenate(moves), out, slide)
         if self._interior is not None:
-            self._interior.paint(out, target, opened)
+            self._interior.paint(out, target, opened, lines)
         if self._lashes is not None:
             self._lashes.paint(out, target)
         return out

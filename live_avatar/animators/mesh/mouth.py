@@ -58,6 +58,20 @@ TONGUE_RISE = 0.45
 LOWER_LIP_BAND = 0.02
 LOWER_LIP_LIGHT = 1.6
 LOWER_LIP_PALE = 0.4  # share of grey in the lit colour
+# A rest mouth that shows its teeth (or a dark opening) parts between them when it opens:
+# what lies above the parting line moves with the upper lip, what lies below it with the
+# lower lip, and the gap between is painted. Stretched as one piece instead, the lower teeth
+# slid down out of sight. The teeth are the brightest part of the opening's middle (sampled
+# at PARTING_SAMPLES from the upper inner lip to the lower one, the lips themselves left
+# out): the line lies at the edge of that bright band where it has faded halfway to the
+# darkest on its far side. The band is taken for the upper teeth (a smile shows those
+# first) and the line is under it, unless it is brightest further down than LOWER_TEETH_FROM
+# of the way: then it is the lower teeth and the line is above it. Without a band brighter
+# than PARTING_CONTRAST of its peak, the line lies halfway.
+PARTING_SAMPLES = np.linspace(0.1, 0.9, 17)
+PARTING_CONTRAST = 0.1
+LOWER_TEETH_FROM = 0.6
+SHOWS_TEETH = 0.01  # a rest mouth open this much (face heights) shows what is inside it
 
 
 def mouth_gap(xy: np.ndarray, down: np.ndarray, face_height: float) -> float:
@@ -116,6 +130,68 @@ class MouthTransfer:
         points[:, :2] += np.outer(self.weights, self.down) * shift
 
 
+class TeethParting:
+    """The parting line of a rest mouth that shows its teeth (see PARTING_SEARCH): two copies
+    of it, one moving with the upper lip and one with the lower, split the inner-lip hole so
+    that each lip carries its own teeth and a gap opens between them."""
+
+    def __init__(self, avatar_image: np.ndarray, avatar: np.ndarray):
+        """avatar_image: HxWx3 uint8 RGB; avatar: (478, 3) its rest landmarks."""
+        xy = avatar[:, :2].astype(np.float64)
+        upper = xy[list(INNER_LIP_UPPER[1:-1])]
+        self.rest_gap = xy[list(INNER_LIP_LOWER[1:-1])] - upper  # (9, 2) per lip pair
+        self.share = _parting_share(avatar_image, upper, self.rest_gap)
+        self.rest = upper + self.share * self.rest_gap
+        self.right = face_axes(xy)[0]
+        self.eye_span = max(float(np.linalg.norm(xy[263] - xy[33])), 1e-6)
+
+    @staticmethod
+    def wanted(avatar: np.ndarray) -> bool:
+        """Whether the rest mouth of landmarks (478, 3) is open enough to show its teeth."""
+        _, down, height = face_axes(avatar[:, :2].astype(np.float64))
+        return mouth_gap(avatar[:, :2], down, height) >= SHOWS_TEETH
+
+    def lines(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The parting line's upper and lower copies ((9, 2) each, pixels) for landmarks
+        `points` ((478, 2+)): together where the lips are as far apart as at rest (or
+        closer), apart by what the mouth has opened beyond that."""
+        xy = points[:, :2].astype(np.float64)
+        right, down, _ = face_axes(xy)
+        # the rest gaps turned and scaled with the head
+        cos = float(right @ self.right)
+        sin = float(self.right[0] * right[1] - self.right[1] * right[0])
+        scale = float(np.linalg.norm(xy[263] - xy[33])) / self.eye_span
+        rest_gap = scale * (self.rest_gap @ np.array([[cos, sin], [-sin, cos]]))
+        upper = xy[list(INNER_LIP_UPPER[1:-1])]
+        lower = xy[list(INNER_LIP_LOWER[1:-1])]
+        gap = lower - upper
+        opened = np.maximum((gap - rest_gap) @ down, 0.0)[:, None] * down
+        closed = gap - opened
+        return upper + self.share * closed, lower - (1 - self.share) * closed
+
+
+def _parting_share(image: np.ndarray, upper: np.ndarray, gap: np.ndarray) -> float:
+    """Where between the inner lips (0 upper, 1 lower) a rest opening parts (see
+    PARTING_SAMPLES); upper: (9, 2) inner upper-lip points, gap: (9, 2) vectors to the lower
+    ones."""
+    middle = slice(2, 7)  # the pairs across the middle of the mouth
+    samples = upper[middle, None, :] + PARTING_SAMPLES[None, :, None] * gap[middle, None, :]
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    map_x, map_y = (np.ascontiguousarray(samples[..., k], dtype=np.float32) for k in (0, 1))
+    profile = cv2.remap(grey, map_x, map_y, cv2.INTER_LINEAR).mean(axis=0)
+    peak = int(np.argmax(profile))
+    if profile[peak] - profile.min() < PARTING_CONTRAST * max(float(profile[peak]), 1.0):
+        return 0.5
+    # walk away from the peak towards the side it is far from
+    order = range(peak, len(profile))
+    if PARTING_SAMPLES[peak] > LOWER_TEETH_FROM:
+        order = range(peak, -1, -1)
+    beyond = profile[list(order)]
+    halfway = (profile[peak] + beyond.min()) / 2
+    faded = int(np.argmax(beyond < halfway))  # the first sample past halfway
+    return float(PARTING_SAMPLES[list(order)[faded]])
+
+
 class MouthInterior:
     """Paints a mouth interior into the opened lips: a band of upper teeth under the upper
     lip, then a dark inside shaded deeper in the middle, soft-edged. Colours come from the
@@ -150,31 +226,38 @@ class MouthInterior:
         self.face_height = height
         self.eye_span = max(float(np.linalg.norm(xy[263] - xy[33])), 1e-6)
         # an avatar showing its teeth already keeps them (they move with the upper lip)
-        self.paint_teeth = mouth_gap(xy, down, height) < 0.01
+        self.paint_teeth = mouth_gap(xy, down, height) < SHOWS_TEETH
 
-    def paint(self, frame: np.ndarray, points: np.ndarray, opened: float) -> None:
+    def paint(self, frame: np.ndarray, points: np.ndarray, opened: float, parting=None) -> None:
         """Fill the newly opened part of the inner-lip hole of `points` ((478, 2+) output
         pixels) in `frame` (in place); `opened`: the opening beyond the avatar's rest in
-        face-height units. What the rest mouth showed (teeth of a smile) stays with the upper
-        lip; only the gap below it is painted."""
+        face-height units. What the rest mouth showed (teeth of a smile) stays: above the
+        gap between `parting`'s two lines (see TeethParting.lines) when given, else with the
+        upper lip, the gap below it painted."""
         if opened <= 0.002:
             return
         xy = points[:, :2].astype(np.float64)
         _, down, _ = face_axes(xy)
         height = self.face_height * np.linalg.norm(xy[263] - xy[33]) / self.eye_span
-        hole = xy[list(MOUTH_HOLE)]
         upper = xy[list(INNER_LIP_UPPER)]
-        kept_lower = xy[list(INNER_LIP_LOWER[1:-1])] - down * (opened * height)
-        kept = np.concatenate([upper, kept_lower[::-1]])
+        lower = xy[list(INNER_LIP_LOWER)]
+        if parting is None:
+            hole = xy[list(MOUTH_HOLE)]
+            kept_lower = xy[list(INNER_LIP_LOWER[1:-1])] - down * (opened * height)
+            cut = [(hole, 1.0), (np.concatenate([upper, kept_lower[::-1]]), 0.0)]
+            floor = lower  # what the tongue rests on
+        else:
+            floor = np.concatenate([lower[:1], parting[1], lower[-1:]])
+            hole = np.concatenate([upper[:1], parting[0], upper[-1:], parting[1][::-1]])
+            cut = [(hole, 1.0)]
         teeth_height = min(0.7 * opened, 0.045) * height if self.paint_teeth else 0.0
         corners = xy[INNER_LIP_UPPER[0]], xy[INNER_LIP_UPPER[-1]]
         arc = np.sqrt(np.clip(1 - TEETH_ARC * _off_centre(upper, *corners) ** 2, 0, 1))[:, None]
         teeth = np.concatenate([upper, (upper + down * teeth_height * arc)[::-1]])
         # the tongue rests on the lower teeth: a lip-coloured mound above the lower lip
-        lower = xy[list(INNER_LIP_LOWER)]
         tongue_height = TONGUE_RISE * float(np.clip(opened - TONGUE_FROM, 0, 0.13)) * height
         mound = np.sin(np.linspace(0, np.pi, len(lower)))[:, None] ** 0.5
-        tongue = np.concatenate([lower, (lower - down * tongue_height * mound)[::-1]])
+        tongue = np.concatenate([floor, (floor - down * tongue_height * mound)[::-1]])
         # thickest in the middle, thinning to nothing at the corners, as a lip does
         lip_height = LOWER_LIP_BAND * height * mound**2
         lip = np.concatenate([lower, (lower + down * lip_height)[::-1]])
@@ -182,7 +265,7 @@ class MouthInterior:
         if box is None:
             return
         x0, y0, x1, y1 = box
-        inside = _mask((y1 - y0, x1 - x0), [(hole, 1.0), (kept, 0.0)], (x0, y0))
+        inside = _mask((y1 - y0, x1 - x0), cut, (x0, y0))
         band = _mask((y1 - y0, x1 - x0), [(teeth, 1.0)], (x0, y0)) * inside
         pixels = np.stack(np.meshgrid(np.arange(x0, x1), np.arange(y0, y1)), axis=-1)
         off_centre = _off_centre(pixels.astype(np.float32), *corners)

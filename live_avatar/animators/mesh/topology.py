@@ -191,13 +191,17 @@ def _inside(
     return triangles[np.array(keep, dtype=bool)] if len(triangles) else triangles
 
 
-def mesh_triangles(landmarks: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+def mesh_triangles(
+    landmarks: np.ndarray, anchors: np.ndarray, parting: int | None = None
+) -> np.ndarray:
     """Triangles over the 478 landmarks followed by the anchors ((M, 2)): (T, 3) int32.
 
     The face uses mediapipe's tessellation (so no triangle cuts through a lip or a lid); the
     mouth hole is closed by a strip between the inner lips, each eye hole by triangles over
     its lids and iris, and the outside by a Delaunay triangulation of the face outline and
-    the anchors.
+    the anchors. `parting`: the index of the first of the parting line's vertices (its upper
+    copy, then its lower copy, one per inner-lip pair without the corners), which splits the
+    mouth strip in two.
     """
     xy = np.concatenate([landmarks[:, :2].astype(np.float64), anchors])
     # drawn in this order, so where parts overlap the face's own triangles win
@@ -208,7 +212,15 @@ def mesh_triangles(landmarks: np.ndarray, anchors: np.ndarray) -> np.ndarray:
         ring = np.array(eye.ring)
         local = np.concatenate([ring, np.array(eye.iris)])
         parts.append(_inside(xy, local[delaunay(xy[local])], xy[ring], want=True))
-    parts.append(np.array(_strip(INNER_LIP_UPPER, INNER_LIP_LOWER), np.int32))
+    if parting is None:
+        parts.append(np.array(_strip(INNER_LIP_UPPER, INNER_LIP_LOWER), np.int32))
+    else:
+        pairs = len(INNER_LIP_UPPER) - 2
+        corners = INNER_LIP_UPPER[0], INNER_LIP_UPPER[-1]
+        upper_copy = (corners[0], *range(parting, parting + pairs), corners[1])
+        lower_copy = (corners[0], *range(parting + pairs, parting + 2 * pairs), corners[1])
+        parts.append(np.array(_strip(INNER_LIP_UPPER, upper_copy), np.int32))
+        parts.append(np.array(_strip(lower_copy, INNER_LIP_LOWER), np.int32))
     parts.append(face_triangles())
     return np.concatenate(parts).astype(np.int32)
 
