@@ -156,6 +156,29 @@ def test_an_opening_smile_carries_its_lower_teeth_down_with_the_lip():
     assert profile[-3:].max() > 0.75 * teeth  # the lower teeth, on the lower lip
     animator.close()
 
+@pytest.mark.parametrize("rest", [0.0, 0.065, 0.26])
+def test_no_mouth_opens_much_beyond_a_yawn(rest):
+    """Speech-sized openings carry over as they are; a yawn's eases into the widest a jaw
+    opens, also on an avatar that already shows its teeth or yawns at rest (opened a yawn's
+    full width further, its chin was stretched onto its neck)."""
+    from live_avatar.animators.mesh.mouth import WIDEST, MouthTransfer
+
+    points = find_portrait_landmarks(load_avatar(AVATARS / "mona_lisa.jpg"))
+    transfer = MouthTransfer(points)
+    transfer.rest = rest  # as if the portrait's lips were this far apart
+    transfer.closed = 0.0
+    speech = transfer.apply(points.copy(), 0.05)
+    if rest < 0.17:
+        assert speech == pytest.approx(0.05)
+    else:  # eased already, but still opening
+        assert 0.5 * 0.05 < speech < 0.05
+    for driver in (0.26, 0.4, 0.6):
+        opened = transfer.apply(points.copy(), driver)
+        assert rest + opened <= WIDEST + 1e-9
+        assert opened >= 0.0
+    if rest < 0.1:  # room to open: a yawn still opens it most of the way
+        assert rest + transfer.apply(points.copy(), 0.26) > 0.24
+
 def test_rgba_avatar_composited_and_animated(tmp_path, clip):
     rgb = load_avatar(AVATARS / "astronaut.png")
     alpha = np.zeros(rgb.shape[:2], np.uint8)

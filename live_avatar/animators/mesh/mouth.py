@@ -27,6 +27,12 @@ CLOSED_LOOKING = 0.01
 # above the landmark noise of a closed mouth
 EXTRA_RAMP = 0.01
 CLOSED_NOISE = 0.003
+# No jaw opens much beyond a yawn (a driver's reads about 0.26 face heights): the avatar's
+# whole opening eases from WIDEST_EASE (or its rest opening, if wider) towards WIDEST. An
+# avatar that already shouts or yawns at rest and was opened by a yawn's full width had its
+# chin stretched down onto the neck, and the face mesh read such a mouth as narrower.
+WIDEST_EASE = 0.22
+WIDEST = 0.32
 # The upper teeth show across the middle of the opening, fading out around TEETH_SPAN of the
 # half-width (centre to corner) over TEETH_FADE of it, so the corners stay dark; their edge
 # is a shallow arc. A band of teeth from corner to corner looks like a lip to the face mesh
@@ -119,8 +125,20 @@ class MouthTransfer:
         self.closed = min(self.closed, driver_opening)
         opened = max(0.0, driver_opening - self.closed) * self.gain
         opened += self.extra * float(np.clip((opened - CLOSED_NOISE) / EXTRA_RAMP, 0.0, 1.0))
+        opened = self._eased(opened)
         self.open_to(points, opened)
         return opened
+
+    def _eased(self, opened: float) -> float:
+        """`opened` beyond the rest, eased into the widest opening (see WIDEST)."""
+        knee = max(WIDEST_EASE, self.rest)
+        room = WIDEST - knee
+        beyond = self.rest + opened - knee
+        if beyond <= 0:
+            return opened
+        if room <= 0:
+            return max(knee - self.rest, 0.0)
+        return knee + room * float(np.tanh(beyond / room)) - self.rest
 
     def open_to(self, points: np.ndarray, opened: float) -> None:
         """Move the jaw in `points` ((478, 3), in place) so the mouth is open `opened`
