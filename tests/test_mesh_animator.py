@@ -444,6 +444,55 @@ def test_a_mouth_hidden_under_a_moustache_opens_wider(portraits_dir):
     animator.close()
 
 
+def _turned(points: np.ndarray, rotation: np.ndarray) -> np.ndarray:
+    from live_avatar.animators.mesh.topology import STABLE
+
+    centre = points[list(STABLE)].mean(axis=0)
+    return (points - centre) @ rotation.T + centre
+
+
+def _axis_rotation(axis: int, degrees: float) -> np.ndarray:
+    rotation, _ = cv2.Rodrigues(np.radians(degrees) * np.eye(3)[axis])
+    return rotation
+
+
+@pytest.mark.parametrize("bow", [-25.0, 25.0])
+def test_a_bowed_avatar_rolls_as_the_driver_rolls_without_turning(bow):
+    """The avatar bows relative to the driver: the driver's roll is its roll (conjugated by
+    the bow, it became part roll, part turn about the image's vertical)."""
+    from live_avatar.animators.mesh.geometry import MotionTransfer, fit_similarity
+    from live_avatar.animators.mesh.topology import STABLE
+
+    avatar = find_portrait_landmarks(load_avatar(AVATARS / "mona_lisa.jpg")).astype(np.float64)
+    driver = _turned(avatar, _axis_rotation(0, bow))
+    transfer = MotionTransfer(avatar)
+    transfer.calibrate(driver, 256.0)
+    rolled = _turned(driver, _axis_rotation(2, 10.0))
+    moved = transfer.rigid(transfer.pose(rolled), avatar)
+    stable = list(STABLE)
+    rotation = fit_similarity(avatar[stable], moved[stable]).rotation
+    assert abs(np.degrees(np.arctan2(rotation[0, 2], rotation[2, 2]))) < 1.0  # no turn
+    assert np.degrees(np.arctan2(rotation[1, 0], rotation[0, 0])) == pytest.approx(10.0, abs=1.0)
+
+
+def test_a_turned_avatar_nods_about_its_own_turned_axis():
+    """An avatar that is the driver turned 30 degrees aside nods as the driver's nod looks
+    turned aside (about its own turned axis, not about the image's horizontal)."""
+    from live_avatar.animators.mesh.geometry import MotionTransfer
+    from live_avatar.animators.mesh.topology import STABLE
+
+    driver = find_portrait_landmarks(load_avatar(AVATARS / "mona_lisa.jpg")).astype(np.float64)
+    aside = _axis_rotation(1, 30.0)
+    avatar = _turned(driver, aside)
+    transfer = MotionTransfer(avatar)
+    transfer.calibrate(driver, 256.0)
+    nodded = _turned(driver, _axis_rotation(0, 12.0))
+    moved = transfer.rigid(transfer.pose(nodded), avatar)
+    expected = _turned(nodded, aside)
+    stable = list(STABLE)
+    size = np.ptp(avatar[stable, 1])
+    assert np.abs(moved[stable, :2] - expected[stable, :2]).max() < 0.01 * size
+
 def test_head_turns_ease_into_the_limit_instead_of_stopping_dead():
     """A 2-D warp folds past about 30 degrees: turns are kept below that, unchanged up to
     EASE_FROM_DEGREES and easing smoothly (no wall the avatar hits) beyond."""
