@@ -149,7 +149,7 @@ class MouthTransfer:
 
 
 class TeethParting:
-    """The parting line of a rest mouth that shows its teeth (see PARTING_SEARCH): two copies
+    """The parting line of a rest mouth that shows its teeth (see PARTING_SAMPLES): two copies
     of it, one moving with the upper lip and one with the lower, split the inner-lip hole so
     that each lip carries its own teeth and a gap opens between them."""
 
@@ -200,7 +200,7 @@ def _parting_share(image: np.ndarray, upper: np.ndarray, gap: np.ndarray) -> flo
     peak = int(np.argmax(profile))
     if profile[peak] - profile.min() < PARTING_CONTRAST * max(float(profile[peak]), 1.0):
         return 0.5
-    # walk away from the peak towards the side it is far from
+    # from the peak down, past the upper teeth; or up, past lower teeth
     order = range(peak, len(profile))
     if PARTING_SAMPLES[peak] > LOWER_TEETH_FROM:
         order = range(peak, -1, -1)
@@ -243,7 +243,7 @@ class MouthInterior:
         _, down, height = face_axes(xy)
         self.face_height = height
         self.eye_span = max(float(np.linalg.norm(xy[263] - xy[33])), 1e-6)
-        # an avatar showing its teeth already keeps them (they move with the upper lip)
+        # an avatar showing its teeth already keeps them (they part, see TeethParting)
         self.paint_teeth = mouth_gap(xy, down, height) < SHOWS_TEETH
 
     def paint(self, frame: np.ndarray, points: np.ndarray, opened: float, parting=None) -> None:
