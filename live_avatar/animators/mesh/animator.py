@@ -325,7 +325,7 @@ class MeshAnimator(Animator):
         moves = [warped[:, :2] - self._points[:, :2], anchors - self._anchors[:, :2]]
         lines = None
         if self._parting is not None:
-            lines = self._parting.lines(target)
+            lines = self._parting.lines(target, apart=self._interior is not None)
             moves += [line - self._parting.rest for line in lines]
         self._warp.apply(self._avatar, np.concatenate(moves), out, slide)
         if self._interior is not None:

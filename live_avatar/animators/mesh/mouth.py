@@ -169,11 +169,16 @@ class TeethParting:
         _, down, height = face_axes(avatar[:, :2].astype(np.float64))
         return mouth_gap(avatar[:, :2], down, height) >= SHOWS_TEETH
 
-    def lines(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def lines(self, points: np.ndarray, apart: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """The parting line's upper and lower copies ((9, 2) each, pixels) for landmarks
         `points` ((478, 2+)): together where the lips are as far apart as at rest (or
-        closer), apart by what the mouth has opened beyond that."""
+        closer), apart by what the mouth has opened beyond that; always together when not
+        `apart` (nothing will be painted into the gap: the mouth stretches as one piece)."""
         xy = points[:, :2].astype(np.float64)
+        if not apart:
+            upper = xy[list(INNER_LIP_UPPER[1:-1])]
+            line = upper + self.share * (xy[list(INNER_LIP_LOWER[1:-1])] - upper)
+            return line, line
         right, down, _ = face_axes(xy)
         # the rest gaps turned and scaled with the head
         cos = float(right @ self.right)
