@@ -26,6 +26,7 @@ from live_avatar.animators.mesh.mouth import (
     MouthInterior,
     MouthTransfer,
     TeethParting,
+    shows_teeth,
 )
 from live_avatar.animators.mesh.topology import (
     FACE_OVAL,
@@ -132,8 +133,8 @@ class MeshAnimator(Animator):
         self._anchors, self._follow = anchors, follow
         # a rest mouth showing its teeth parts between them: the line's two copies are
         # vertices after the anchors
-        shows_teeth = TeethParting.wanted(self._points)
-        self._parting = TeethParting(image, self._points) if shows_teeth else None
+        parted = shows_teeth(self._points)
+        self._parting = TeethParting(image, self._points) if parted else None
         parting = [] if self._parting is None else [self._parting.rest] * 2
         vertices = np.concatenate([self._points[:, :2], anchors[:, :2], *parting])
         extra = len(vertices) - len(self._points) - len(anchors)

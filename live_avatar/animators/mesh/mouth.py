@@ -86,6 +86,19 @@ def mouth_gap(xy: np.ndarray, down: np.ndarray, face_height: float) -> float:
     return float(np.mean(gaps) / max(face_height, 1e-6))
 
 
+def shows_teeth(avatar: np.ndarray) -> bool:
+    """Whether the rest mouth of landmarks (478, 2+) is open enough to show its teeth."""
+    xy = avatar[:, :2].astype(np.float64)
+    _, down, height = face_axes(xy)
+    return mouth_gap(xy, down, height) >= SHOWS_TEETH
+
+
+def _eye_span(xy: np.ndarray) -> float:
+    """The distance between the outer eye corners of landmarks (478, 2): a size that the
+    mouth's motion leaves alone."""
+    return max(float(np.linalg.norm(xy[263] - xy[33])), 1e-6)
+
+
 class MouthTransfer:
     """Sets the avatar's mouth opening from the driver's.
 
@@ -161,13 +174,7 @@ class TeethParting:
         self.share = _parting_share(avatar_image, upper, self.rest_gap)
         self.rest = upper + self.share * self.rest_gap
         self.right = face_axes(xy)[0]
-        self.eye_span = max(float(np.linalg.norm(xy[263] - xy[33])), 1e-6)
-
-    @staticmethod
-    def wanted(avatar: np.ndarray) -> bool:
-        """Whether the rest mouth of landmarks (478, 3) is open enough to show its teeth."""
-        _, down, height = face_axes(avatar[:, :2].astype(np.float64))
-        return mouth_gap(avatar[:, :2], down, height) >= SHOWS_TEETH
+        self.eye_span = _eye_span(xy)
 
     def lines(self, points: np.ndarray, apart: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """The parting line's upper and lower copies ((9, 2) each, pixels) for landmarks
@@ -183,7 +190,7 @@ class TeethParting:
         # the rest gaps turned and scaled with the head
         cos = float(right @ self.right)
         sin = float(self.right[0] * right[1] - self.right[1] * right[0])
-        scale = float(np.linalg.norm(xy[263] - xy[33])) / self.eye_span
+        scale = _eye_span(xy) / self.eye_span
         rest_gap = scale * (self.rest_gap @ np.array([[cos, sin], [-sin, cos]]))
         upper = xy[list(INNER_LIP_UPPER[1:-1])]
         lower = xy[list(INNER_LIP_LOWER[1:-1])]
@@ -245,11 +252,11 @@ class MouthInterior:
         self.tongue = (lip_colour * 0.75).astype(np.float32)
         self.teeth = np.clip(teeth, 0, 255).astype(np.float32)
         xy = avatar[:, :2].astype(np.float64)
-        _, down, height = face_axes(xy)
+        height = face_axes(xy)[2]
         self.face_height = height
-        self.eye_span = max(float(np.linalg.norm(xy[263] - xy[33])), 1e-6)
+        self.eye_span = _eye_span(xy)
         # an avatar showing its teeth already keeps them (they part, see TeethParting)
-        self.paint_teeth = mouth_gap(xy, down, height) < SHOWS_TEETH
+        self.paint_teeth = not shows_teeth(avatar)
 
     def paint(self, frame: np.ndarray, points: np.ndarray, opened: float, parting=None) -> None:
         """Fill the newly opened part of the inner-lip hole of `points` ((478, 2+) output
@@ -261,7 +268,7 @@ class MouthInterior:
             return
         xy = points[:, :2].astype(np.float64)
         _, down, _ = face_axes(xy)
-        height = self.face_height * np.linalg.norm(xy[263] - xy[33]) / self.eye_span
+        height = self.face_height * _eye_span(xy) / self.eye_span
         upper = xy[list(INNER_LIP_UPPER)]
         lower = xy[list(INNER_LIP_LOWER)]
         if parting is None:
