@@ -156,6 +156,7 @@ def test_an_opening_smile_carries_its_lower_teeth_down_with_the_lip():
     assert profile[-3:].max() > 0.75 * teeth  # the lower teeth, on the lower lip
     animator.close()
 
+
 @pytest.mark.parametrize("rest", [0.0, 0.065, 0.26])
 def test_no_mouth_opens_much_beyond_a_yawn(rest):
     """Speech-sized openings carry over as they are; a yawn's eases into the widest a jaw
@@ -178,6 +179,7 @@ def test_no_mouth_opens_much_beyond_a_yawn(rest):
         assert opened >= 0.0
     if rest < 0.1:  # room to open: a yawn still opens it most of the way
         assert rest + transfer.apply(points.copy(), 0.26) > 0.24
+
 
 def test_rgba_avatar_composited_and_animated(tmp_path, clip):
     rgb = load_avatar(AVATARS / "astronaut.png")
@@ -493,14 +495,14 @@ def test_a_turned_avatar_nods_about_its_own_turned_axis():
     size = np.ptp(avatar[stable, 1])
     assert np.abs(moved[stable, :2] - expected[stable, :2]).max() < 0.01 * size
 
+
 def test_head_turns_ease_into_the_limit_instead_of_stopping_dead():
     """A 2-D warp folds past about 30 degrees: turns are kept below that, unchanged up to
     EASE_FROM_DEGREES and easing smoothly (no wall the avatar hits) beyond."""
     from live_avatar.animators.mesh.geometry import EASE_FROM_DEGREES, MAX_TURN_DEGREES, _capped
 
     def turned(degrees: float) -> float:
-        rotation, _ = cv2.Rodrigues(np.array([0.0, np.radians(degrees), 0.0]))
-        vector, _ = cv2.Rodrigues(_capped(rotation))
+        vector, _ = cv2.Rodrigues(_capped(_axis_rotation(1, degrees)))
         assert np.allclose(vector[[0, 2]], 0)  # about the same axis
         return float(np.degrees(np.linalg.norm(vector)))
 
