@@ -477,18 +477,23 @@ def test_a_bowed_avatar_rolls_as_the_driver_rolls_without_turning(bow):
     assert np.degrees(np.arctan2(rotation[1, 0], rotation[0, 0])) == pytest.approx(10.0, abs=1.0)
 
 
-def test_a_turned_avatar_nods_about_its_own_turned_axis():
-    """An avatar that is the driver turned 30 degrees aside nods as the driver's nod looks
-    turned aside (about its own turned axis, not about the image's horizontal)."""
+@pytest.mark.parametrize(
+    ("pose", "motion"),
+    [((1, 30.0), (0, 12.0)), ((2, 90.0), (1, 12.0)), ((2, 40.0), (0, 12.0))],
+    ids=["turned-aside-nods", "sideways-turns", "tilted-nods"],
+)
+def test_a_turned_or_tilted_avatar_moves_about_its_own_axes(pose, motion):
+    """An avatar that is the driver turned aside (or tilted, even lying sideways) moves as
+    the driver's motion looks turned (tilted) with it: about its own axes, not the image's."""
     from live_avatar.animators.mesh.geometry import MotionTransfer
     from live_avatar.animators.mesh.topology import STABLE
 
     driver = find_portrait_landmarks(load_avatar(AVATARS / "mona_lisa.jpg")).astype(np.float64)
-    aside = _axis_rotation(1, 30.0)
+    aside = _axis_rotation(*pose)
     avatar = _turned(driver, aside)
     transfer = MotionTransfer(avatar)
     transfer.calibrate(driver, 256.0)
-    nodded = _turned(driver, _axis_rotation(0, 12.0))
+    nodded = _turned(driver, _axis_rotation(*motion))
     moved = transfer.rigid(transfer.pose(nodded), avatar)
     expected = _turned(nodded, aside)
     stable = list(STABLE)

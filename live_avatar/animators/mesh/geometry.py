@@ -59,11 +59,11 @@ class MotionTransfer:
     The mapping between the two faces (`to_avatar`: driver calibration -> avatar, a 3-D
     similarity fitted on stable points) carries the driver's expression offsets into the
     avatar's frame (scaled by the face-size ratio). The head's rotation and shift are turned
-    by the mapping's turn about the vertical only, so a nod of the driver is a nod of an
-    avatar turned aside; the avatar's tilt and bow relative to the driver are left out: mixed
-    in, a driver's roll became part of a bowed avatar's turn (yaw r on tpsmm of a bowed,
-    tilted photograph 0.85, now 0.93; Mona Lisa 0.977 -> 0.991), and a driver moving
-    sideways moved a tilted avatar aslant.
+    by the mapping's tilt and turn, so a nod of the driver is a nod of an avatar tilted or
+    turned aside, but not by its bow (up or down), which comes from the face mesh's depth
+    estimate of a single picture: mixed in, a driver's roll became part of a bowed avatar's
+    turn (yaw r on tpsmm of a bowed, tilted photograph 0.85, now 0.93; Mona Lisa 0.977 ->
+    0.991).
     """
 
     def __init__(self, avatar: np.ndarray, adapt_scale: bool = True, avatar_face_side: float = 0.0):
@@ -85,7 +85,7 @@ class MotionTransfer:
             # as if the driver's whole crop were the avatar's face box (FOMM without adapt)
             mapping.scale = self.avatar_face_side / frame_side
         self.to_avatar = mapping
-        self.turn = _about_vertical(mapping.rotation)
+        self.turn = _without_bow(mapping.rotation)
         self.calibration_centre = self.calibration[self.stable].mean(axis=0)
 
     def rebase(self, neutral: np.ndarray, weights: np.ndarray) -> None:
@@ -119,11 +119,13 @@ class MotionTransfer:
         return points + (moved - points) * follow
 
 
-def _about_vertical(rotation: np.ndarray) -> np.ndarray:
-    """The turn about the vertical (image y) axis that `rotation` (3, 3) makes, as (3, 3)."""
-    angle = np.arctan2(rotation[0, 2], rotation[2, 2])
-    cos, sin = np.cos(angle), np.sin(angle)
-    return np.array([[cos, 0.0, sin], [0.0, 1.0, 0.0], [-sin, 0.0, cos]])
+def _without_bow(rotation: np.ndarray) -> np.ndarray:
+    """`rotation` (3, 3) = tilt (about the image's z) @ turn (y) @ bow (x), without its bow."""
+    tilt = np.arctan2(rotation[1, 0], rotation[0, 0])
+    turn = np.arcsin(np.clip(-rotation[2, 0], -1.0, 1.0))
+    (ct, st), (cy, sy) = (np.cos(tilt), np.sin(tilt)), (np.cos(turn), np.sin(turn))
+    tilted = np.array([[ct, -st, 0.0], [st, ct, 0.0], [0.0, 0.0, 1.0]])
+    return tilted @ np.array([[cy, 0.0, sy], [0.0, 1.0, 0.0], [-sy, 0.0, cy]])
 
 
 def _capped(rotation: np.ndarray) -> np.ndarray:
