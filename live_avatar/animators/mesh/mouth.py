@@ -182,9 +182,11 @@ class TeethParting:
         closer), apart by what the mouth has opened beyond that; always together when not
         `apart` (nothing will be painted into the gap: the mouth stretches as one piece)."""
         xy = points[:, :2].astype(np.float64)
+        upper = xy[list(INNER_LIP_UPPER[1:-1])]
+        lower = xy[list(INNER_LIP_LOWER[1:-1])]
+        gap = lower - upper
         if not apart:
-            upper = xy[list(INNER_LIP_UPPER[1:-1])]
-            line = upper + self.share * (xy[list(INNER_LIP_LOWER[1:-1])] - upper)
+            line = upper + self.share * gap
             return line, line
         right, down, _ = face_axes(xy)
         # the rest gaps turned and scaled with the head
@@ -192,9 +194,6 @@ class TeethParting:
         sin = float(self.right[0] * right[1] - self.right[1] * right[0])
         scale = _eye_span(xy) / self.eye_span
         rest_gap = scale * (self.rest_gap @ np.array([[cos, sin], [-sin, cos]]))
-        upper = xy[list(INNER_LIP_UPPER[1:-1])]
-        lower = xy[list(INNER_LIP_LOWER[1:-1])]
-        gap = lower - upper
         opened = np.maximum((gap - rest_gap) @ down, 0.0)[:, None] * down
         closed = gap - opened
         return upper + self.share * closed, lower - (1 - self.share) * closed
