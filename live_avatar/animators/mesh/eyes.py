@@ -256,16 +256,25 @@ class GazeSlide:
 
     def __init__(self, avatar: np.ndarray):
         """avatar: (478, 3) rest landmarks, pixels."""
-        self.rest = avatar[:, :2].astype(np.float64)
+        rest = avatar[:, :2].astype(np.float64)
+        self.rest_gaze = [_along(rest, eye, rest[eye.iris[0]]) for eye in EYES]
+        # each eye's rest outer corner and axis (outer -> inner), float32 for the remap maps
+        self.axes = [
+            (
+                rest[eye.outer].astype(np.float32),
+                (rest[eye.inner] - rest[eye.outer]).astype(np.float32),
+            )
+            for eye in EYES
+        ]
 
     def split(self, target: np.ndarray) -> tuple[np.ndarray, list[float]]:
         """(`target` ((478, 3)) with its irises put back where they sit along the eye at
         rest, for the warp; each eye's gaze shift, in eye widths along the eye)."""
         target = target.copy()
         shifts = []
-        for eye in EYES:
+        for eye, rest_gaze in zip(EYES, self.rest_gaze, strict=True):
             xy = target[:, :2]
-            shift = _along(xy, eye, xy[eye.iris[0]]) - _along(self.rest, eye, self.rest[eye.iris[0]])
+            shift = _along(xy, eye, xy[eye.iris[0]]) - rest_gaze
             shift = float(np.clip(shift, -GAZE_LIMIT, GAZE_LIMIT))
             target[list(eye.iris), :2] -= shift * (xy[eye.inner] - xy[eye.outer])
             shifts.append(shift)
@@ -274,7 +283,7 @@ class GazeSlide:
     def slide(self, source: np.ndarray, origin: tuple[int, int], target, shifts) -> None:
         """Shift the source coordinates (an (h, w, 2) remap map whose pixel (0, 0) is at
         `origin` (x, y) in the output, avatar pixels) inside each open eye of `target`."""
-        for eye, shift in zip(EYES, shifts, strict=True):
+        for eye, shift, (outer, axis) in zip(EYES, shifts, self.axes, strict=True):
             if abs(shift) < 1e-3:
                 continue
             ring = target[list(eye.ring), :2] - origin
@@ -283,8 +292,6 @@ class GazeSlide:
                 continue
             inside, (x0, y0) = drawn
             region = source[y0 : y0 + inside.shape[0], x0 : x0 + inside.shape[1]]
-            axis = (self.rest[eye.inner] - self.rest[eye.outer]).astype(np.float32)
-            outer = self.rest[eye.outer].astype(np.float32)
             scale = np.float32(1.0 / max(float(axis @ axis), 1e-9))
             along = ((region[..., 0] - outer[0]) * axis[0] + (region[..., 1] - outer[1]) * axis[1])
             along *= scale
