@@ -626,3 +626,46 @@ def test_a_mid_sentence_calibration_leaves_no_speaking_shape_on_the_closed_mouth
     moved = np.linalg.norm(target[:, :2] - animator._points[:, :2], axis=1)
     assert moved.max() < 0.02 * animator._mouth.height, f"the lips stay {moved.max():.1f} px off"
     animator.close()
+
+
+def test_a_yawn_keeps_the_upper_lip_below_the_nose_and_the_chin_below_the_lip():
+    """In a yawn the face mesh shortens the driver's upper lip and chin (to about 0.45 of
+    their rest length on lp_d18); carried over as they are, the avatar's upper lip rose into
+    its nose and its chin folded onto the lower lip. The avatar keeps most of both, and the
+    mouth still opens as wide."""
+    from live_avatar.animators.mesh.mouth import (
+        CHIN_KEEP,
+        PHILTRUM_KEEP,
+        MouthTransfer,
+        mouth_gap,
+    )
+    from live_avatar.animators.mesh.topology import chin_weights, face_axes, upper_lip_weights
+
+    animator = create_animator("mesh")
+    animator.set_avatar(load_avatar(AVATARS / "mona_lisa.jpg"))
+    closed = animator._points.copy()  # a driver with the avatar's own face
+    _, down, _ = face_axes(closed[:, :2])
+
+    def lengths(points):
+        xy = points[:, :2]
+        return float((xy[0] - xy[2]) @ down), float((xy[152] - xy[17]) @ down)
+
+    philtrum, chin = lengths(closed)
+    yawn = closed.copy()
+    MouthTransfer(closed).open_to(yawn, 0.26)
+    yawn[:, :2] -= np.outer(upper_lip_weights(closed) * 0.55 * philtrum, down)
+    yawn[:, :2] -= np.outer(chin_weights(closed) * 0.55 * lengths(yawn)[1], down)
+    assert lengths(yawn)[0] < 0.5 * philtrum and lengths(yawn)[1] < 0.5 * chin
+    frame = np.zeros((8, 8, 3), np.uint8)  # the landmarks are given; the frame is unused
+    animator.calibrate(frame, closed)
+    for _ in range(30):  # held until the smoothing settles
+        animator.animate(frame, yawn)
+    target, _, opened = animator.target_landmarks(yawn, yawn)
+    kept_philtrum, kept_chin = lengths(target)
+    assert kept_philtrum >= PHILTRUM_KEEP * philtrum - 0.5
+    assert kept_chin >= CHIN_KEEP * chin - 0.5
+    mouth = animator._mouth  # and the mouth opens as wide as the driver's yawn asks
+    gap = mouth_gap(target[:, :2], down, mouth.height)
+    assert gap == pytest.approx(mouth.rest + opened, abs=0.002)
+    assert opened > 0.2
+    animator.close()

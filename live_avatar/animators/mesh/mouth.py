@@ -8,15 +8,19 @@ import numpy as np
 
 from live_avatar.animators.mesh.raster import padded_box
 from live_avatar.animators.mesh.topology import (
+    CHIN,
     FACE_OVAL,
     INNER_LIP_LOWER,
     INNER_LIP_UPPER,
     MOUTH_HOLE,
     MOUTH_PAIRS,
+    NOSE_BASE,
     OUTER_LIP_LOWER,
     OUTER_LIP_UPPER,
+    chin_weights,
     face_axes,
     jaw_weights,
+    upper_lip_weights,
 )
 
 # A calibration frame whose mouth opening (face heights) is at most this looks closed, and its
@@ -78,6 +82,13 @@ PARTING_SAMPLES = np.linspace(0.1, 0.9, 17)
 PARTING_CONTRAST = 0.1
 LOWER_TEETH_FROM = 0.6
 SHOWS_TEETH = 0.01  # a rest mouth open this much (face heights) shows what is inside it
+# In a yawn the face mesh shortens the driver's upper lip (nose base to lip) and chin (lower
+# lip to chin) to about 0.45 of their rest length. Carried over, the avatar's upper lip rose
+# into its nose, its upper teeth went out of sight and its chin folded onto the lower lip: a
+# black hole the face mesh could not read as a mouth (a 3-D cartoon's mouth r on lp_d18 0.59,
+# a small photographed face's 0.71). The avatar keeps at least this share of both.
+PHILTRUM_KEEP = 0.7
+CHIN_KEEP = 0.7
 
 
 def mouth_gap(xy: np.ndarray, down: np.ndarray, face_height: float) -> float:
@@ -113,6 +124,10 @@ class MouthTransfer:
         _, self.down, self.height = face_axes(xy)
         self.rest = mouth_gap(xy, self.down, self.height)
         self.weights = jaw_weights(xy)
+        self.upper_weights = upper_lip_weights(xy)
+        self.chin_weights = chin_weights(xy)
+        self.philtrum = self._philtrum(xy)
+        self.chin = self._chin(xy)
         self.closed: float | None = None  # the driver's closed-mouth opening (see apply)
         self.gain = 1.0  # share of the driver's opening the avatar takes
         self.extra = 0.0  # added to any clear opening, so that it shows (face heights)
@@ -139,8 +154,24 @@ class MouthTransfer:
         opened = max(0.0, driver_opening - self.closed) * self.gain
         opened += self.extra * float(np.clip((opened - CLOSED_NOISE) / EXTRA_RAMP, 0.0, 1.0))
         opened = self._eased(opened)
+        self._keep(points, self._philtrum, PHILTRUM_KEEP * self.philtrum, self.upper_weights)
         self.open_to(points, opened)
+        self._keep(points, self._chin, CHIN_KEEP * self.chin, self.chin_weights)
         return opened
+
+    def _philtrum(self, xy: np.ndarray) -> float:
+        """From the base of the nose down to the upper lip, pixels along the face's down."""
+        return float((xy[0] - xy[NOSE_BASE]) @ self.down)
+
+    def _chin(self, xy: np.ndarray) -> float:
+        """From the lower lip down to the chin, pixels along the face's down."""
+        return float((xy[CHIN] - xy[17]) @ self.down)
+
+    def _keep(self, points: np.ndarray, length, shortest: float, weights: np.ndarray) -> None:
+        """Lengthen `length(points)` to `shortest` by moving `weights` down, if shorter."""
+        short = shortest - length(points[:, :2])
+        if short > 0:
+            points[:, :2] += np.outer(weights * short, self.down)
 
     def _eased(self, opened: float) -> float:
         """`opened` beyond the rest, eased into the widest opening (see WIDEST)."""

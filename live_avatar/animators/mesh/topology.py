@@ -21,6 +21,7 @@ STABLE = (
 )  # fmt: skip
 FOREHEAD_TOP, CHIN = 10, 152
 NOSE_TIP = 1
+NOSE_BASE = 2
 RIGHT_CHEEK, LEFT_CHEEK = 234, 454  # image left / image right on a frontal face
 # lips: inner contour, corner to corner, upper then lower
 INNER_LIP_UPPER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
@@ -232,7 +233,7 @@ def mesh_triangles(
 CHIN_FOLLOWS = 0.4
 
 
-def jaw_weights(landmarks: np.ndarray) -> np.ndarray:
+def jaw_weights(landmarks: np.ndarray, chin_follows: float = CHIN_FOLLOWS) -> np.ndarray:
     """How much each landmark follows the jaw when the mouth opens: (478,) float64 in [0, 1].
 
     The whole lower lip moves (fading to 0.3 at the hinging corners), the upper lip not at
@@ -254,7 +255,7 @@ def jaw_weights(landmarks: np.ndarray) -> np.ndarray:
     # from the lower lip down to the chin, the weight falls to CHIN_FOLLOWS
     lip_bottom = (xy[17] - mouth) @ down_axis
     chin_depth = max(float((xy[CHIN] - mouth) @ down_axis - lip_bottom), 1e-6)
-    weights *= 1 - (1 - CHIN_FOLLOWS) * np.clip((below - lip_bottom) / chin_depth, 0, 1)
+    weights *= 1 - (1 - chin_follows) * np.clip((below - lip_bottom) / chin_depth, 0, 1)
     # the lip bands: everything between the outer and inner contour of each lip
     lower = _depth_inside(xy, OUTER_LIP_LOWER + tuple(reversed(INNER_LIP_LOWER[1:-1])))
     upper = _depth_inside(xy, OUTER_LIP_UPPER + tuple(reversed(INNER_LIP_UPPER[1:-1])))
@@ -268,6 +269,31 @@ def jaw_weights(landmarks: np.ndarray) -> np.ndarray:
     weights[in_upper] = 0.0
     weights[[61, 291, 78, 308]] = 0.3  # the corners hinge
     return weights
+
+
+def chin_weights(landmarks: np.ndarray) -> np.ndarray:
+    """How much each landmark moves with the chin alone, the lips staying: (478,) float64 in
+    [0, 1], 0 on the lower lip rising to 1 at the chin, fading towards the jaw angles.
+    landmarks: (478, 2+) pixels of a rest face."""
+    jaw = jaw_weights(landmarks)
+    return (jaw_weights(landmarks, chin_follows=1.0) - jaw) / (1.0 - CHIN_FOLLOWS)
+
+
+def upper_lip_weights(landmarks: np.ndarray) -> np.ndarray:
+    """How much each landmark moves with the upper lip alone: (478,) float64 in [0, 1], 1 on
+    the upper lip, falling to 0 at the base of the nose above it and at the lower lip below,
+    fading towards the cheeks. landmarks: (478, 2+) pixels of a rest face."""
+    xy = landmarks[:, :2].astype(np.float64)
+    right_axis, down_axis, _ = face_axes(xy)
+    nose_base = xy[NOSE_BASE]
+    lip_top = max(float((xy[0] - nose_base) @ down_axis), 1e-6)
+    mouth = xy[[13, 14]].mean(axis=0)
+    face_width = np.linalg.norm(xy[LEFT_CHEEK] - xy[RIGHT_CHEEK])
+    lip_thickness = max(np.linalg.norm(xy[17] - xy[14]), 1e-6)
+    from_nose = np.clip(((xy - nose_base) @ down_axis) / lip_top, 0, 1)
+    above_lower_lip = np.clip(1 - ((xy - mouth) @ down_axis) / lip_thickness, 0, 1)
+    across = np.exp(-((((xy - mouth) @ right_axis) / (0.33 * face_width)) ** 2))
+    return from_nose * above_lower_lip * across * (1 - jaw_weights(xy))
 
 
 def mouth_region_weights(landmarks: np.ndarray) -> np.ndarray:
