@@ -370,6 +370,38 @@ def test_a_shut_eye_shows_its_lash_line():
     animator.close()
 
 
+def test_a_lash_line_stops_at_the_silhouette():
+    """The far eye of a turned head reaches the face's outline; its lash line is drawn only
+    inside it, not onto the background beyond."""
+    from live_avatar.animators.mesh.eyes import LashLines
+    from live_avatar.animators.mesh.topology import FACE_OVAL, LEFT_EYE, RIGHT_EYE
+
+    avatar = load_avatar(AVATARS / "mona_lisa.jpg")
+    animator = create_animator("mesh")
+    animator.set_avatar(avatar)
+    shut = animator._points.copy()
+    animator._eyes.apply(shut, [0.0, 0.0])
+    animator.close()
+    # an outline that ends between the eyes: the image-right eye lies beyond the silhouette
+    middle = shut[[RIGHT_EYE.inner, LEFT_EYE.inner], 0].mean()
+    left, top, bottom = shut[:, 0].min() - 10, shut[:, 1].min() - 10, shut[:, 1].max() + 10
+    corners = np.array([(left, top), (middle, top), (middle, bottom), (left, bottom)])
+    walk = np.linspace(0, 4, len(FACE_OVAL), endpoint=False)
+    side, share = walk.astype(int), (walk % 1)[:, None]
+    outline = shut.copy()
+    outline[list(FACE_OVAL), :2] = corners[side] * (1 - share) + corners[(side + 1) % 4] * share
+    frame = avatar.copy()
+    LashLines(avatar, animator._points).paint(frame, shut)
+    drawn_everywhere = np.abs(frame.astype(int) - avatar).sum(axis=2) > 0
+    frame = avatar.copy()
+    LashLines(avatar, animator._points).paint(frame, outline)
+    drawn = np.abs(frame.astype(int) - avatar).sum(axis=2) > 0
+    columns = np.arange(avatar.shape[1])
+    assert drawn_everywhere[:, columns > middle + 2].any()  # both eyes get a line in the face
+    assert not drawn[:, columns > middle + 2].any()
+    assert drawn[:, columns < middle - 2].any()
+
+
 def test_a_driver_looking_aside_turns_the_avatars_eyes():
     """Irises follow the driver's gaze: the driver's irises moved 0.15 eye widths along the
     eyes move the avatar's irises, as the face mesh sees them, the same way. (Warped as mesh

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from live_avatar.animators.mesh.raster import padded_box
-from live_avatar.animators.mesh.topology import EYES, Eye
+from live_avatar.animators.mesh.topology import EYES, FACE_OVAL, Eye
 
 # the driver's "usual open" eye is this percentile of its recent openings (blinks are brief)
 OPEN_PERCENTILE = 50
@@ -191,13 +191,17 @@ class LashLines:
         """Draw into `frame` (HxWx3 uint8, in place) for the eyes of `points` ((478, 2+),
         frame pixels) that are narrower than at rest."""
         xy = points[:, :2].astype(np.float64)
+        outline = xy[list(FACE_OVAL)]
         for eye, rest_opening, colour in zip(EYES, self.rest_openings, self.colours, strict=True):
             shut = 1.0 - _opening(xy, eye) / rest_opening
             if shut > 0.01:
-                self._draw(frame, self._upper_lid(xy, eye), min(shut, 1.0), colour)
+                self._draw(frame, self._upper_lid(xy, eye), min(shut, 1.0), colour, outline)
 
     @staticmethod
-    def _draw(frame: np.ndarray, lid: np.ndarray, opacity: float, colour: np.ndarray) -> None:
+    def _draw(frame: np.ndarray, lid: np.ndarray, opacity: float, colour, face) -> None:
+        """Draw the lash line along `lid` ((N, 2) pixels), only inside the `face` outline
+        ((M, 2) pixels): the far eye of a turned head reaches its silhouette, and a line
+        drawn past it lay on the background."""
         along = lid[-1] - lid[0]
         width = float(np.linalg.norm(along))
         if width < 1.0:
@@ -210,7 +214,9 @@ class LashLines:
         if drawn is None:
             return
         mask, (x0, y0) = drawn
-        alpha = mask.astype(np.float32)[..., None] * (opacity / 255.0)
+        inside = np.zeros_like(mask)
+        cv2.fillPoly(inside, [np.round(face - (x0, y0)).astype(np.int32)], 1)
+        alpha = (mask * inside).astype(np.float32)[..., None] * (opacity / 255.0)
         region = frame[y0 : y0 + mask.shape[0], x0 : x0 + mask.shape[1]]
         region[:] = (region * (1.0 - alpha) + colour * alpha + 0.5).astype(np.uint8)
 
