@@ -370,6 +370,30 @@ def test_a_shut_eye_shows_its_lash_line():
     animator.close()
 
 
+def test_a_yawn_does_not_push_the_chin_of_a_close_up_out_of_the_picture():
+    """Where the picture ends just under the chin, the chin keeps less of its length rather
+    than leave the picture (the face mesh then saw no mouth on a close-up cut at the chin)."""
+    from live_avatar.animators.mesh.mouth import MouthTransfer
+    from live_avatar.animators.mesh.topology import CHIN, chin_weights, face_axes
+
+    points = find_portrait_landmarks(load_avatar(AVATARS / "mona_lisa.jpg"))
+    _, down, height = face_axes(points[:, :2])
+    squeezed = points.copy()  # the expression has pulled the chin up to the lower lip
+    squeezed[:, :2] -= np.outer(
+        chin_weights(points) * 0.5 * (points[CHIN, 1] - points[17, 1]), down
+    )
+    bottom = points[CHIN, 1] + 0.02 * height  # the picture ends just under the chin
+    chins = {}
+    for size in (None, (int(bottom) + 1, 10_000)):
+        transfer = MouthTransfer(points, size)
+        transfer.closed = 0.0
+        moved = squeezed.copy()
+        transfer.apply(moved, 0.26)
+        chins[size is None] = moved[CHIN, 1]
+    assert chins[True] > bottom + 0.03 * height  # unbounded, the kept chin goes below it
+    assert chins[False] <= bottom + 1e-6
+
+
 def test_a_lash_line_stops_at_the_silhouette():
     """The far eye of a turned head reaches the face's outline; its lash line is drawn only
     inside it, not onto the background beyond."""

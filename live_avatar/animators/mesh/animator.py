@@ -160,7 +160,7 @@ class MeshAnimator(Animator):
             max_points=self.settings.grid_points,
         )
         self._transfer = MotionTransfer(self._points, self.motion.adapt_scale, face_height * 1.8)
-        self._mouth = MouthTransfer(self._points)
+        self._mouth = MouthTransfer(self._points, (height, width))
         self._interior = MouthInterior(image, self._points, is_grayscale(image))
         # stone eyes have no lashes: shut, a carved eye is the line its lower lid already is
         self._lashes = None if carved else LashLines(image, self._points)

@@ -86,7 +86,9 @@ SHOWS_TEETH = 0.01  # a rest mouth open this much (face heights) shows what is i
 # lip to chin) to about 0.45 of their rest length. Carried over, the avatar's upper lip rose
 # into its nose, its upper teeth went out of sight and its chin folded onto the lower lip: a
 # black hole the face mesh could not read as a mouth (a 3-D cartoon's mouth r on lp_d18 0.59,
-# a small photographed face's 0.71). The avatar keeps at least this share of both.
+# a small photographed face's 0.71). The avatar keeps at least this share of both, though
+# its chin is not pushed out of the picture for it: a close-up cut at the chin read as no
+# mouth at all once its chin left the picture (grey statue close-up on phone*, 0.977 -> 0.716).
 PHILTRUM_KEEP = 0.7
 CHIN_KEEP = 0.7
 
@@ -118,9 +120,11 @@ class MouthTransfer:
     lower lip, chin and lower cheeks carry the difference (jaw weights).
     """
 
-    def __init__(self, avatar: np.ndarray):
-        """avatar: (478, 3) rest landmarks in pixels."""
+    def __init__(self, avatar: np.ndarray, size: tuple[int, int] | None = None):
+        """avatar: (478, 3) rest landmarks in pixels; size: the picture's (height, width),
+        which the chin is not pushed out of (see CHIN_KEEP)."""
         xy = avatar[:, :2].astype(np.float64)
+        self.size = size
         _, self.down, self.height = face_axes(xy)
         self.rest = mouth_gap(xy, self.down, self.height)
         self.weights = jaw_weights(xy)
@@ -156,8 +160,22 @@ class MouthTransfer:
         opened = self._eased(opened)
         self._keep(points, self._philtrum, PHILTRUM_KEEP * self.philtrum, self.upper_weights)
         self.open_to(points, opened)
-        self._keep(points, self._chin, CHIN_KEEP * self.chin, self.chin_weights)
+        room = self._room_below(points[CHIN, :2])
+        self._keep(points, self._chin, CHIN_KEEP * self.chin, self.chin_weights, room)
         return opened
+
+    def _room_below(self, point: np.ndarray) -> float:
+        """How far `point` can move along the face's down before it leaves the picture."""
+        if self.size is None:
+            return np.inf
+        height, width = self.size
+        room = np.inf
+        for axis, (low, high) in enumerate(((0.0, width - 1.0), (0.0, height - 1.0))):
+            if self.down[axis] > 1e-9:
+                room = min(room, (high - point[axis]) / self.down[axis])
+            elif self.down[axis] < -1e-9:
+                room = min(room, (low - point[axis]) / self.down[axis])
+        return max(float(room), 0.0)
 
     def _philtrum(self, xy: np.ndarray) -> float:
         """From the base of the nose down to the upper lip, pixels along the face's down."""
@@ -167,9 +185,10 @@ class MouthTransfer:
         """From the lower lip down to the chin, pixels along the face's down."""
         return float((xy[CHIN] - xy[17]) @ self.down)
 
-    def _keep(self, points: np.ndarray, length, shortest: float, weights: np.ndarray) -> None:
-        """Lengthen `length(points)` to `shortest` by moving `weights` down, if shorter."""
-        short = shortest - length(points[:, :2])
+    def _keep(self, points, length, shortest: float, weights, room: float = np.inf) -> None:
+        """Lengthen `length(points)` to `shortest` by moving `weights` down, if shorter, by
+        at most `room` pixels."""
+        short = min(shortest - length(points[:, :2]), room)
         if short > 0:
             points[:, :2] += np.outer(weights * short, self.down)
 
