@@ -502,6 +502,24 @@ def test_a_mouth_hidden_under_a_moustache_opens_wider(portraits_dir):
     animator.close()
 
 
+def test_a_mouth_that_shows_its_teeth_is_not_widened_as_hidden(monkeypatch):
+    """Widening is for a mouth the face mesh cannot see (under a moustache): where it reads
+    an opening late, a closed mouth is widened, one whose teeth already show is not (the
+    mesh reads less of a parting gap, and widened, a 3-D cartoon's mouth opened past where
+    the mesh could read it)."""
+    from live_avatar.animators.mesh.animator import MAX_EXTRA, MeshAnimator
+
+    # the face mesh reading the avatar's mouth only from the widest probe on
+    monkeypatch.setattr(MeshAnimator, "_probe_mouth", lambda self: (True, 0.12))
+    extra = {}
+    for name in ("mona_lisa.jpg", "astronaut.png"):  # closed; shows its teeth
+        animator = create_animator("mesh")
+        animator.set_avatar(load_avatar(AVATARS / name))
+        extra[name] = animator._mouth.extra
+        animator.close()
+    assert extra == {"mona_lisa.jpg": MAX_EXTRA, "astronaut.png": 0.0}
+
+
 def _turned(points: np.ndarray, rotation: np.ndarray) -> np.ndarray:
     from live_avatar.animators.mesh.topology import STABLE
 

@@ -172,9 +172,12 @@ class MeshAnimator(Animator):
             log.warning(POOR_FIT)
             self._interior = None
             self._mouth.gain = 0.25
-        else:
+        elif not shows_teeth(self._points):
             # a mouth hidden under a moustache, or carved, shows an opening only once it is
-            # wider than on a face: speech-sized openings are widened by the difference
+            # wider than on a face: speech-sized openings are widened by the difference. (A
+            # mouth whose teeth show at rest is not hidden; the face mesh reads less of its
+            # parting gap, and widened, a 3-D cartoon's opened past where the mesh could read
+            # it: Megamind frame 99, mouth r on lp_d18 0.922, on mid* 0.898.)
             self._mouth.extra = float(np.clip(smallest - USUAL_SMALLEST, 0.0, MAX_EXTRA))
         self._eyes = EyeTransfer(self._points, CARVED_CLOSE_AT if carved else CLOSE_AT)
         self._last = None
