@@ -172,7 +172,7 @@ class MeshAnimator(Animator):
             log.warning(POOR_FIT)
             self._interior = None
             self._mouth.gain = 0.25
-        elif not shows_teeth(self._points):
+        elif self._parting is None:  # no teeth show at rest
             # a mouth hidden under a moustache, or carved, shows an opening only once it is
             # wider than on a face: speech-sized openings are widened by the difference. (A
             # mouth whose teeth show at rest is not hidden; the face mesh reads less of its

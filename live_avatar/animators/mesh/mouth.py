@@ -82,6 +82,7 @@ PARTING_SAMPLES = np.linspace(0.1, 0.9, 17)
 PARTING_CONTRAST = 0.1
 LOWER_TEETH_FROM = 0.6
 SHOWS_TEETH = 0.01  # a rest mouth open this much (face heights) shows what is inside it
+UPPER_LIP_TOP, LOWER_LIP_BOTTOM = 0, 17  # the outer lips' middles
 # In a yawn the face mesh shortens the driver's upper lip (nose base to lip) and chin (lower
 # lip to chin) to about 0.45 of their rest length. Carried over, the avatar's upper lip rose
 # into its nose, its upper teeth went out of sight and its chin folded onto the lower lip: a
@@ -130,8 +131,8 @@ class MouthTransfer:
         self.weights = jaw_weights(xy)
         self.upper_weights = upper_lip_weights(xy)
         self.chin_weights = chin_weights(xy)
-        self.philtrum = self._philtrum(xy)
-        self.chin = self._chin(xy)
+        self.philtrum = self._length(xy, NOSE_BASE, UPPER_LIP_TOP)
+        self.chin = self._length(xy, LOWER_LIP_BOTTOM, CHIN)
         self.closed: float | None = None  # the driver's closed-mouth opening (see apply)
         self.gain = 1.0  # share of the driver's opening the avatar takes
         self.extra = 0.0  # added to any clear opening, so that it shows (face heights)
@@ -158,10 +159,12 @@ class MouthTransfer:
         opened = max(0.0, driver_opening - self.closed) * self.gain
         opened += self.extra * float(np.clip((opened - CLOSED_NOISE) / EXTRA_RAMP, 0.0, 1.0))
         opened = self._eased(opened)
-        self._keep(points, self._philtrum, PHILTRUM_KEEP * self.philtrum, self.upper_weights)
+        philtrum = PHILTRUM_KEEP * self.philtrum
+        self._keep(points, NOSE_BASE, UPPER_LIP_TOP, philtrum, self.upper_weights)
         self.open_to(points, opened)
         room = self._room_below(points[CHIN, :2])
-        self._keep(points, self._chin, CHIN_KEEP * self.chin, self.chin_weights, room)
+        chin = CHIN_KEEP * self.chin
+        self._keep(points, LOWER_LIP_BOTTOM, CHIN, chin, self.chin_weights, room)
         return opened
 
     def _room_below(self, point: np.ndarray) -> float:
@@ -177,18 +180,14 @@ class MouthTransfer:
                 room = min(room, (low - point[axis]) / self.down[axis])
         return max(float(room), 0.0)
 
-    def _philtrum(self, xy: np.ndarray) -> float:
-        """From the base of the nose down to the upper lip, pixels along the face's down."""
-        return float((xy[0] - xy[NOSE_BASE]) @ self.down)
+    def _length(self, xy: np.ndarray, top: int, bottom: int) -> float:
+        """From landmark `top` down to landmark `bottom`, pixels along the face's down."""
+        return float((xy[bottom] - xy[top]) @ self.down)
 
-    def _chin(self, xy: np.ndarray) -> float:
-        """From the lower lip down to the chin, pixels along the face's down."""
-        return float((xy[CHIN] - xy[17]) @ self.down)
-
-    def _keep(self, points, length, shortest: float, weights, room: float = np.inf) -> None:
-        """Lengthen `length(points)` to `shortest` by moving `weights` down, if shorter, by
-        at most `room` pixels."""
-        short = min(shortest - length(points[:, :2]), room)
+    def _keep(self, points, top: int, bottom: int, shortest: float, weights, room=np.inf) -> None:
+        """Lengthen the span from landmark `top` down to `bottom` to `shortest` pixels by
+        moving `weights` down, if shorter, by at most `room` pixels."""
+        short = min(shortest - self._length(points[:, :2], top, bottom), room)
         if short > 0:
             points[:, :2] += np.outer(weights * short, self.down)
 
