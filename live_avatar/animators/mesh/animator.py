@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from live_avatar.animators.base import Animator, MotionOptions
+from live_avatar.animators.mesh.drawn import drawn_gain, find_drawn_mouth, fit_drawn_mouth
 from live_avatar.animators.mesh.eyes import (
     CARVED_CLOSE_AT,
     CLOSE_AT,
@@ -56,6 +57,10 @@ MAX_EXTRA = 0.06  # the most a hidden mouth is opened beyond the driver's (face 
 # probed. Opened further, a wide-open mouth (a yawn, a shout) reads no wider to the mesh,
 # and the probe took a yawning photograph for a drawn face whose lips the mesh misplaces.
 OPEN_AT_REST = 0.05
+DRAWN_MOUTH = (
+    "the face mesh misplaces this drawn face's mouth: it is fitted to the mouth found in the "
+    "picture"
+)
 ABSOLUTE_IGNORED = (
     "--absolute is for FOMM: the mesh animator moves the avatar relative to the calibration "
     "frame (its own face shape and pose are kept)"
@@ -112,7 +117,6 @@ class MeshAnimator(Animator):
     def set_avatar(self, image: np.ndarray, landmarks: np.ndarray | None = None) -> None:
         """Find the face in the whole portrait (HxWx3 uint8 RGB) and build its warp mesh;
         `landmarks`: the portrait's (478, 3) face-mesh points, when already found."""
-        from live_avatar.avatars import is_grayscale
         from live_avatar.face.landmarks import find_portrait_landmarks
         from live_avatar.frames import check_rgb
 
@@ -126,6 +130,39 @@ class MeshAnimator(Animator):
         points = np.asarray(points, np.float64) * (reduced.shape[1] / image.shape[1])
         image = reduced
         self._avatar = np.ascontiguousarray(image)
+        self._build(points)
+        seen, smallest = self._probe_mouth()
+        drawn = None if seen else find_drawn_mouth(image, points)
+        if drawn is not None:
+            # a drawn face whose mouth the mesh misplaces: the mesh is refitted to the mouth
+            # found in the picture (which the face mesh cannot see open: no probe)
+            log.info(DRAWN_MOUTH)
+            fitted = fit_drawn_mouth(points, drawn)
+            self._build(fitted, drawn=True)
+            self._mouth.gain = drawn_gain(points, fitted)
+        elif not seen:
+            # the mesh's lips are not where the picture's are: an opened mouth would be
+            # painted on the chin, so the jaw only moves a little and nothing is painted
+            log.warning(POOR_FIT)
+            self._interior = None
+            self._mouth.gain = 0.25
+        elif self._parting is None:  # no teeth show at rest
+            # a mouth hidden under a moustache, or carved, shows an opening only once it is
+            # wider than on a face: speech-sized openings are widened by the difference. (A
+            # mouth whose teeth show at rest is not hidden; the face mesh reads less of its
+            # parting gap, and widened, a 3-D cartoon's opened past where the mesh could read
+            # it: Megamind frame 99, mouth r on lp_d18 0.922, on mid* 0.898.)
+            self._mouth.extra = float(np.clip(smallest - USUAL_SMALLEST, 0.0, MAX_EXTRA))
+        self._last = None
+        if self._calibrated:  # a new avatar keeps the driver's neutral pose
+            self._transfer.calibrate(*self._calibration)
+
+    def _build(self, points: np.ndarray, drawn: bool = False) -> None:
+        """The warp mesh and the mouth and eye transfers of the avatar's rest landmarks
+        `points` ((478, 3), working-size pixels); `drawn`: fitted to a drawn mouth."""
+        from live_avatar.avatars import is_grayscale
+
+        image = self._avatar
         carved = carved_eyes(points)
         self._points = refit_lids(points.astype(np.float64))
         height, width = image.shape[:2]
@@ -161,28 +198,11 @@ class MeshAnimator(Animator):
         )
         self._transfer = MotionTransfer(self._points, self.motion.adapt_scale, face_height * 1.8)
         self._mouth = MouthTransfer(self._points, (height, width))
-        self._interior = MouthInterior(image, self._points, is_grayscale(image))
+        self._interior = MouthInterior(image, self._points, is_grayscale(image), drawn)
         # stone eyes have no lashes: shut, a carved eye is the line its lower lid already is
         self._lashes = None if carved else LashLines(image, self._points)
         self._gaze = None if carved else GazeSlide(self._points)
-        seen, smallest = self._probe_mouth()
-        if not seen:
-            # the mesh's lips are not where the picture's are: an opened mouth would be
-            # painted on the chin, so the jaw only moves a little and nothing is painted
-            log.warning(POOR_FIT)
-            self._interior = None
-            self._mouth.gain = 0.25
-        elif self._parting is None:  # no teeth show at rest
-            # a mouth hidden under a moustache, or carved, shows an opening only once it is
-            # wider than on a face: speech-sized openings are widened by the difference. (A
-            # mouth whose teeth show at rest is not hidden; the face mesh reads less of its
-            # parting gap, and widened, a 3-D cartoon's opened past where the mesh could read
-            # it: Megamind frame 99, mouth r on lp_d18 0.922, on mid* 0.898.)
-            self._mouth.extra = float(np.clip(smallest - USUAL_SMALLEST, 0.0, MAX_EXTRA))
         self._eyes = EyeTransfer(self._points, CARVED_CLOSE_AT if carved else CLOSE_AT)
-        self._last = None
-        if self._calibrated:  # a new avatar keeps the driver's neutral pose
-            self._transfer.calibrate(*self._calibration)
 
     def _probe_mouth(self) -> tuple[bool, float]:
         """How the face mesh reads this avatar's mouth: (whether it sees it open at all, the

@@ -92,6 +92,7 @@ UPPER_LIP_TOP, LOWER_LIP_BOTTOM = 0, 17  # the outer lips' middles
 # mouth at all once its chin left the picture (grey statue close-up on phone*, 0.977 -> 0.716).
 PHILTRUM_KEEP = 0.7
 CHIN_KEEP = 0.7
+DRAWN_SHADE = 0.55  # a drawn mouth's opened inside: its own inside colour, this much darker
 
 
 def mouth_gap(xy: np.ndarray, down: np.ndarray, face_height: float) -> float:
@@ -276,8 +277,11 @@ class MouthInterior:
     avatar itself (darkened lips, its lightest skin desaturated for teeth), so a grey picture
     gets a grey mouth and a painting keeps its palette."""
 
-    def __init__(self, avatar_image: np.ndarray, avatar: np.ndarray, grayscale: bool):
-        """avatar_image: HxWx3 uint8 RGB; avatar: (478, 3) its rest landmarks."""
+    def __init__(
+        self, avatar_image: np.ndarray, avatar: np.ndarray, grayscale: bool, drawn: bool = False
+    ):
+        """avatar_image: HxWx3 uint8 RGB; avatar: (478, 3) its rest landmarks; drawn: the
+        landmarks were fitted to a drawn mouth (see drawn.py)."""
         lips = np.zeros(avatar_image.shape[:2], np.uint8)
         outer = np.array(OUTER_LIP_UPPER + tuple(reversed(OUTER_LIP_LOWER[1:-1])))
         cv2.fillPoly(lips, [np.round(avatar[outer, :2]).astype(np.int32)], 1)
@@ -297,7 +301,15 @@ class MouthInterior:
         lit = np.clip(lip_colour * LOWER_LIP_LIGHT, 0, 255)
         # part grey, as light pales a lip: fully coloured, the band reads as lipstick
         self.lit_lip = (lit * (1 - LOWER_LIP_PALE) + lit.mean() * LOWER_LIP_PALE).astype(np.float32)
+        self.lit_band = LOWER_LIP_BAND
         self.tongue = (lip_colour * 0.75).astype(np.float32)
+        inside = _drawn_inside(avatar_image, avatar) if drawn else None
+        if inside is not None:
+            # a drawn mouth's lips are its outline: the inside is the drawing's own inside
+            # colour in shade, and no lit lower lip is drawn under it
+            self.colour = (inside * DRAWN_SHADE).astype(np.float32)
+            self.tongue = inside.astype(np.float32)
+            self.lit_band = 0.0
         self.teeth = np.clip(teeth, 0, 255).astype(np.float32)
         xy = avatar[:, :2].astype(np.float64)
         height = face_axes(xy)[2]
@@ -337,7 +349,7 @@ class MouthInterior:
         mound = np.sin(np.linspace(0, np.pi, len(lower)))[:, None] ** 0.5
         tongue = np.concatenate([floor, (floor - down * tongue_height * mound)[::-1]])
         # thickest in the middle, thinning to nothing at the corners, as a lip does
-        lip_height = LOWER_LIP_BAND * height * mound**2
+        lip_height = self.lit_band * height * mound**2
         lip = np.concatenate([lower, (lower + down * lip_height)[::-1]])
         box = padded_box(np.concatenate([hole, lip]), frame.shape, int(0.05 * self.face_height) + 2)
         if box is None:
@@ -376,6 +388,18 @@ class MouthInterior:
         mixed = region.astype(np.float32) * (1 - lit) + self.lit_lip * lit
         mixed = mixed * (1 - alpha) + colour * alpha + 0.5
         region[:] = np.clip(mixed, 0, 255).astype(np.uint8)
+
+
+def _drawn_inside(image: np.ndarray, avatar: np.ndarray) -> np.ndarray | None:
+    """The colour inside a drawn open mouth at rest (the darker half of the pixels between
+    its inner lips: the teeth are the lighter), or None where it shows nothing."""
+    hole = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(hole, [np.round(avatar[list(MOUTH_HOLE), :2]).astype(np.int32)], 1)
+    pixels = image[hole > 0].astype(np.float32)
+    if len(pixels) < 4:
+        return None
+    brightness = pixels.sum(axis=1)
+    return pixels[brightness <= np.median(brightness)].mean(axis=0)
 
 
 def _off_centre(points: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:

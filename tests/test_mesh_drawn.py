@@ -1,0 +1,127 @@
+"""A drawn face's mouth, found in the picture where the face mesh misplaces it, and the lower
+face refitted to it (see live_avatar/animators/mesh/drawn.py). The pictures here are drawn
+over a real face's landmarks: a flat face with a small open mouth and a chin line drawn
+above where the mesh put the lips and chin, as on an anime face."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from live_avatar.animators.mesh.drawn import (
+    drawn_gain,
+    find_drawn_mouth,
+    fit_drawn_mouth,
+)
+from live_avatar.animators.mesh.topology import CHIN, EYES, face_axes, face_triangles
+from live_avatar.avatars import load_avatar
+from live_avatar.face.landmarks import find_portrait_landmarks
+
+AVATAR = Path(__file__).resolve().parent.parent / "avatars" / "mona_lisa.jpg"
+SKIN = (250, 226, 206)
+
+
+@pytest.fixture(scope="module")
+def landmarks() -> np.ndarray:
+    image = load_avatar(AVATAR)
+    points = find_portrait_landmarks(image)
+    assert points is not None
+    return points.astype(np.float64), image.shape[:2]
+
+
+def _drawn_face(landmarks, mouth_open: bool = True):
+    """A flat face over the landmarks' picture size, its mouth drawn halfway between the nose
+    tip and the mesh's lips, a third as wide as the mesh's mouth, and its chin outline drawn
+    halfway between the mesh's lower lip and chin. Returns (image, mouth centre, (half
+    width, half height), chin row)."""
+    points, (height, width) = landmarks
+    image = np.zeros((height, width, 3), np.uint8)
+    image[:] = SKIN
+    xy = points[:, :2]
+    centre = (xy[1] + xy[[13, 14]].mean(axis=0)) / 2
+    half_width = 0.33 * np.linalg.norm(xy[291] - xy[61]) / 2
+    half_height = 0.45 * half_width if mouth_open else 0.12 * half_width
+    axes = (int(round(half_width)), int(round(half_height)))
+    middle = tuple(int(round(c)) for c in centre)
+    cv2.ellipse(image, middle, axes, 0, 0, 360, (200, 90, 90), -1)
+    cv2.ellipse(image, middle, axes, 0, 0, 360, (90, 40, 30), 2)
+    chin_row = (xy[17, 1] + xy[CHIN, 1]) / 2
+    chin_axes = (int(round(2 * half_width)), int(round(half_width)))
+    cv2.ellipse(image, (middle[0], int(round(chin_row - half_width))), chin_axes, 0, 20, 160,
+                (120, 70, 50), 2)
+    return image, centre, (half_width, half_height), chin_row
+
+
+def test_a_drawn_mouth_is_found_where_it_is_drawn(landmarks):
+    points, _ = landmarks
+    image, centre, (half_width, half_height), chin_row = _drawn_face(landmarks)
+    mouth = find_drawn_mouth(image, points)
+    assert mouth is not None
+    fitted = fit_drawn_mouth(points, mouth)
+    # the outer lips' corners and middles land on the drawn mouth's edges
+    assert np.abs(fitted[61, :2] - (centre - (half_width, 0))).max() < 3.0
+    assert np.abs(fitted[291, :2] - (centre + (half_width, 0))).max() < 3.0
+    assert abs(fitted[0, 1] - (centre[1] - half_height)) < 2.5
+    assert abs(fitted[17, 1] - (centre[1] + half_height)) < 2.5
+    # an open drawn mouth: the inner lips lie just inside its edges, apart
+    assert fitted[14, 1] - fitted[13, 1] > 0.8 * half_height
+    # the mesh's chin goes up to the drawn chin line
+    assert abs(fitted[CHIN, 1] - chin_row) < 3.0 < points[CHIN, 1] - chin_row
+    # the eyes stay, and no triangle of the face mesh turns over
+    eyes = [i for eye in EYES for i in eye.points]
+    assert np.abs(fitted[eyes] - points[eyes]).max() < 1e-9
+    triangles = face_triangles()
+
+    def signed_areas(xy):
+        a, b, c = xy[triangles[:, 0]], xy[triangles[:, 1]], xy[triangles[:, 2]]
+        return np.cross(b - a, c - a)
+
+    before, after = signed_areas(points[:, :2]), signed_areas(fitted[:, :2])
+    # (the lips' bands become slivers: a drawing's lips are lines)
+    flipped = (np.sign(before) != np.sign(after)) & (np.minimum(abs(before), abs(after)) > 2.0)
+    assert not flipped.any(), np.flatnonzero(flipped)
+    # a mouth drawn a third of the mesh's width takes about a third of the driver's opening
+    assert 0.3 <= drawn_gain(points, fitted) < 0.45
+
+
+def test_a_closed_drawn_mouth_keeps_its_lips_together(landmarks):
+    points, _ = landmarks
+    image, centre, _, _ = _drawn_face(landmarks, mouth_open=False)
+    mouth = find_drawn_mouth(image, points)
+    assert mouth is not None
+    fitted = fit_drawn_mouth(points, mouth)
+    assert abs(fitted[14, 1] - fitted[13, 1]) < 0.5
+    assert abs(fitted[13, 1] - centre[1]) < 2.0
+
+
+def test_a_face_with_no_drawn_mouth_gives_none(landmarks):
+    points, (height, width) = landmarks
+    flat = np.zeros((height, width, 3), np.uint8)
+    flat[:] = SKIN
+    assert find_drawn_mouth(flat, points) is None
+    # a mark as small as a drawn nose is not a mouth
+    dot = flat.copy()
+    nose = tuple(int(round(c)) for c in points[1, :2])
+    cv2.circle(dot, nose, 1, (120, 70, 50), -1)
+    assert find_drawn_mouth(dot, points) is None
+
+
+def test_the_band_follows_a_tilted_face(landmarks):
+    """Found in the face's own axes: the same drawing turned with its landmarks by 20
+    degrees gives the same mouth."""
+    points, (height, width) = landmarks
+    image, _, _, _ = _drawn_face(landmarks)
+    upright = find_drawn_mouth(image, points)
+    centre = (width / 2, height / 2)
+    turn = cv2.getRotationMatrix2D(centre, 20, 1.0)
+    turned_image = cv2.warpAffine(image, turn, (width, height), borderValue=SKIN)
+    turned = points.copy()
+    turned[:, :2] = points[:, :2] @ turn[:, :2].T + turn[:, 2]
+    assert abs(face_axes(turned[:, :2])[0] @ (1, 0) - np.cos(np.radians(20))) < 0.05
+    found = find_drawn_mouth(turned_image, turned)
+    assert found is not None
+    for name in ("left", "right", "top", "bottom"):
+        assert abs(getattr(found, name) - getattr(upright, name)) < 1.5, name
