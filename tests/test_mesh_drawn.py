@@ -15,6 +15,7 @@ from live_avatar.animators.mesh.drawn import (
     drawn_gain,
     find_drawn_mouth,
     fit_drawn_mouth,
+    misplaced_mouth,
 )
 from live_avatar.animators.mesh.topology import CHIN, EYES, face_axes, face_triangles
 from live_avatar.avatars import load_avatar
@@ -125,3 +126,20 @@ def test_the_band_follows_a_tilted_face(landmarks):
     assert found is not None
     for name in ("left", "right", "top", "bottom"):
         assert abs(getattr(found, name) - getattr(upright, name)) < 1.5, name
+
+
+def test_a_mouth_is_refitted_only_where_the_mesh_misplaces_it(landmarks):
+    """A face mesh that reads the mouth and leaves the chin its length fits the face: its
+    lips stay, whatever the picture shows. One that does not read the mouth, or squeezed the
+    chin under lips drawn lower than the mouth (as on a drawn face's short lower face), is
+    refitted."""
+    points, _ = landmarks
+    image, _, _, _ = _drawn_face(landmarks)
+    assert misplaced_mouth(image, points, seen=True) is None
+    assert misplaced_mouth(image, points, seen=False) is not None
+    # the chin squeezed up under the lower lip, to a tenth of its length
+    _, down, _ = face_axes(points[:, :2])
+    below = (points[:, :2] - points[17, :2]) @ down
+    squeezed = points.copy()
+    squeezed[:, :2] -= np.outer(np.clip(below, 0, None) * 0.9, down)
+    assert misplaced_mouth(image, squeezed, seen=True) is not None

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from live_avatar.animators.base import Animator, MotionOptions
-from live_avatar.animators.mesh.drawn import drawn_gain, find_drawn_mouth, fit_drawn_mouth
+from live_avatar.animators.mesh.drawn import drawn_gain, fit_drawn_mouth, misplaced_mouth
 from live_avatar.animators.mesh.eyes import (
     CARVED_CLOSE_AT,
     CLOSE_AT,
@@ -132,10 +132,10 @@ class MeshAnimator(Animator):
         self._avatar = np.ascontiguousarray(image)
         self._build(points)
         seen, smallest = self._probe_mouth()
-        drawn = None if seen else find_drawn_mouth(image, points)
+        drawn = misplaced_mouth(image, points, seen)
         if drawn is not None:
             # a drawn face whose mouth the mesh misplaces: the mesh is refitted to the mouth
-            # found in the picture (which the face mesh cannot see open: no probe)
+            # found in the picture (the probe read the mesh's misplaced lips, not it)
             log.info(DRAWN_MOUTH)
             fitted = fit_drawn_mouth(points, drawn)
             self._build(fitted, drawn=True)
