@@ -33,7 +33,7 @@ def landmarks() -> np.ndarray:
     return points.astype(np.float64), image.shape[:2]
 
 
-def _drawn_face(landmarks, mouth_open: bool = True):
+def _drawn_face(landmarks, mouth: str = "open"):
     """A flat face over the landmarks' picture size, its mouth drawn halfway between the nose
     tip and the mesh's lips, a third as wide as the mesh's mouth, and its chin outline drawn
     halfway between the mesh's lower lip and chin. Returns (image, mouth centre, (half
@@ -44,11 +44,15 @@ def _drawn_face(landmarks, mouth_open: bool = True):
     xy = points[:, :2]
     centre = (xy[1] + xy[[13, 14]].mean(axis=0)) / 2
     half_width = 0.33 * np.linalg.norm(xy[291] - xy[61]) / 2
-    half_height = 0.45 * half_width if mouth_open else 0.12 * half_width
+    half_height = 0.45 * half_width if mouth == "open" else 0.12 * half_width
     axes = (int(round(half_width)), int(round(half_height)))
     middle = tuple(int(round(c)) for c in centre)
-    cv2.ellipse(image, middle, axes, 0, 0, 360, (200, 90, 90), -1)
-    cv2.ellipse(image, middle, axes, 0, 0, 360, (90, 40, 30), 2)
+    if mouth == "smile":  # a closed smile: the lower half of a round curve, a line thick
+        axes = (axes[0], axes[0] // 2)
+        cv2.ellipse(image, middle, axes, 0, 10, 170, (90, 40, 30), 2)
+    else:
+        cv2.ellipse(image, middle, axes, 0, 0, 360, (200, 90, 90), -1)
+        cv2.ellipse(image, middle, axes, 0, 0, 360, (90, 40, 30), 2)
     chin_row = (xy[17, 1] + xy[CHIN, 1]) / 2
     chin_axes = (int(round(2 * half_width)), int(round(half_width)))
     cv2.ellipse(image, (middle[0], int(round(chin_row - half_width))), chin_axes, 0, 20, 160,
@@ -88,14 +92,19 @@ def test_a_drawn_mouth_is_found_where_it_is_drawn(landmarks):
     assert 0.3 <= drawn_gain(points, fitted) < 0.45
 
 
-def test_a_closed_drawn_mouth_keeps_its_lips_together(landmarks):
+@pytest.mark.parametrize("shape", ["line", "smile"])
+def test_a_closed_drawn_mouth_keeps_its_lips_together(landmarks, shape):
+    """A flat closed mouth, or a smile's curve (its box as tall as an open mouth's), is
+    fitted closed: the inner lips meet along the drawn line."""
     points, _ = landmarks
-    image, centre, _, _ = _drawn_face(landmarks, mouth_open=False)
+    image, centre, (half_width, _), _ = _drawn_face(landmarks, mouth=shape)
     mouth = find_drawn_mouth(image, points)
     assert mouth is not None
     fitted = fit_drawn_mouth(points, mouth)
     assert abs(fitted[14, 1] - fitted[13, 1]) < 0.5
-    assert abs(fitted[13, 1] - centre[1]) < 2.0
+    # in the middle, the smile's curve lies half a half-width below its centre
+    line = centre[1] + (0.5 * half_width if shape == "smile" else 0.0)
+    assert abs(fitted[13, 1] - line) < 2.0
 
 
 def test_a_face_with_no_drawn_mouth_gives_none(landmarks):

@@ -55,9 +55,10 @@ FIT_FROM = 0.2
 # Across the face, the mouth's landmarks are scaled into the drawn mouth's box wholly up to
 # FADE_FROM of the mesh mouth's half-width from its middle, fading out by FADE_TO.
 FADE_FROM, FADE_TO = 1.1, 2.0
-# A drawn mouth at least OPEN_DRAWN as tall as it is wide is drawn open: its lips are lines
-# DRAWN_LINE of its height thick along its edges, and what lies between them is its inside.
-# A flatter one is a closed mouth, its lips meeting along its middle.
+# A drawn mouth whose columns are (median) at least OPEN_DRAWN of its width tall is drawn
+# open: its lips are lines DRAWN_LINE of its height thick along its edges, and what lies
+# between them is its inside. A thinner one is a closed mouth, a line (straight or a smile's
+# curve, whose box is taller than the line), its lips meeting along its middle.
 OPEN_DRAWN = 0.25
 DRAWN_LINE = 0.15
 MIN_GAIN = 0.3  # the least share of the driver's opening a drawn mouth takes (see drawn_gain)
@@ -221,7 +222,7 @@ def fit_drawn_mouth(landmarks: np.ndarray, mouth: DrawnMouth) -> np.ndarray:
     )
     upper = np.interp(new_across, mouth.columns, mouth.upper)
     lower = np.interp(new_across, mouth.columns, mouth.lower)
-    if mouth.bottom - mouth.top >= OPEN_DRAWN * (mouth.right - mouth.left):
+    if np.median(mouth.lower - mouth.upper) >= OPEN_DRAWN * (mouth.right - mouth.left):
         line = DRAWN_LINE * (lower - upper)
         inner_upper, inner_lower = upper + line, lower - line
     else:
