@@ -3,10 +3,11 @@
 On anime and other drawn faces the face mesh lays a human face's proportions over a short
 lower face: it puts the lips on the chin and the nose on the drawn mouth (the anime figure of
 the shared set: lips 10 px, a whole mouth height, below the drawn one). Opened there, the
-jaw stretched the chin and the drawn mouth stayed shut. Where the animator's probe says the
-mesh does not see the avatar's mouth at all, the mouth is looked for in the picture: the
-topmost patch below the eyes that is not skin-coloured, stands alone in the middle of the
-lower face and is larger than a drawn nose (the chin's outline lies below it). The lower face is then refitted so that the mesh's lips cover that mouth.
+jaw stretched the chin and the drawn mouth stayed shut. Where the mesh misplaces the mouth
+(see misplaced_mouth), the mouth is looked for in the picture: the topmost patch below the
+eyes that is not skin-coloured, stands alone in the middle of the lower face and is larger
+than a drawn nose (the chin's outline lies below it). The lower face is then refitted so
+that the mesh's lips cover that mouth.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ MAX_HEIGHT = 0.4
 MIN_AREA = 0.004
 # Fitted to a drawn face's short lower face, the face mesh squeezes the chin under its lips:
 # lower lip to chin 0.03-0.07 of the face height on the anime figure (scaled, turned and
-# cropped), 0.11-0.27 on 135 photographs, paintings, statues and 3-D cartoons.
+# cropped), 0.11-0.27 on 133 photographs, paintings, statues and 3-D cartoons.
 SQUEEZED_CHIN = 0.09
 # Above this share of the eyes-to-chin depth, the lower face is left where the mesh put it.
 FIT_FROM = 0.2
@@ -143,12 +144,11 @@ def find_drawn_mouth(image: np.ndarray, landmarks: np.ndarray) -> DrawnMouth | N
     lower = np.where(inside, rows, -1).max(axis=0)[filled] + 1
     # the chin: the first feature under the mouth in the mouth's middle columns
     middle = filled[len(filled) // 2 - 1 : len(filled) // 2 + 2]
-    below = feature[int(stats[label][1] + stats[label][3]) :, middle].any(axis=1) & ~inside[
-        int(stats[label][1] + stats[label][3]) :, middle
-    ].any(axis=1)
+    under = int(stats[label][1] + stats[label][3])  # the first row below the mouth
+    below = feature[under:, middle].any(axis=1)
     chin = None
     if below.any():
-        chin = v0 + (stats[label][1] + stats[label][3] + np.argmax(below)) / SEARCH_SCALE
+        chin = v0 + (under + np.argmax(below)) / SEARCH_SCALE
     return DrawnMouth(
         *box,
         columns=u0 + (filled + 0.5) / SEARCH_SCALE,
@@ -186,7 +186,7 @@ def fit_drawn_mouth(landmarks: np.ndarray, mouth: DrawnMouth) -> np.ndarray:
     """
     points = landmarks.astype(np.float64).copy()
     xy = points[:, :2]
-    eyes, right, down, span, depth = _frame(xy)
+    eyes, right, down, _, depth = _frame(xy)
     across = (xy - eyes) @ right
     along = (xy - eyes) @ down
     lips = list(OUTER_LIP_UPPER + OUTER_LIP_LOWER)
@@ -200,8 +200,11 @@ def fit_drawn_mouth(landmarks: np.ndarray, mouth: DrawnMouth) -> np.ndarray:
     near = np.clip((FADE_TO - beside) / (FADE_TO - FADE_FROM), 0.0, 1.0)
     # ... and down the face, wholly beside the lips, fading out up to the band under the
     # eyes and down to the chin
-    near *= np.clip(np.minimum((along - start) / (top - start), (depth - along) / (depth - bottom)), 0, 1)
-    boxed = (mouth.left + mouth.right) / 2 + (across - centre) * (mouth.right - mouth.left) / 2 / half
+    near *= np.clip(
+        np.minimum((along - start) / (top - start), (depth - along) / (depth - bottom)), 0, 1
+    )
+    scale = (mouth.right - mouth.left) / 2 / half
+    boxed = (mouth.left + mouth.right) / 2 + (across - centre) * scale
     new_across = across + near * (boxed - across)
 
     def contour(indices: tuple) -> np.ndarray:
@@ -244,7 +247,8 @@ def fit_drawn_mouth(landmarks: np.ndarray, mouth: DrawnMouth) -> np.ndarray:
     ):
         middle = list(contour_points[1:-1])
         fitted[middle] = drawn[middle, column]
-    for corner in (OUTER_LIP_UPPER[0], OUTER_LIP_UPPER[-1], INNER_LIP_UPPER[0], INNER_LIP_UPPER[-1]):
+    corners = (OUTER_LIP_UPPER[0], OUTER_LIP_UPPER[-1], INNER_LIP_UPPER[0], INNER_LIP_UPPER[-1])
+    for corner in corners:
         fitted[corner] = (upper[corner] + lower[corner]) / 2
     new_along = np.where(along > start, near * fitted + (1 - near) * plain, along)
     new_along = np.where(along >= depth, along + chin - depth, new_along)
