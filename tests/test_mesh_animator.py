@@ -485,6 +485,12 @@ def test_an_anime_mouth_the_mesh_misplaces_opens_where_it_is_drawn(portraits_dir
     # the chin drops less than the lower lip, and stays on the face
     drop = opened[[17, 152], 1] - animator._points[[17, 152], 1]
     assert drop[1] < 0.75 * drop[0] and opened[152, 1] < 200
+    # a drawing's lips are its outline: no lit lower lip is painted under the opening (its
+    # colour made green here to find it; a band of no height was drawn as a line)
+    animator._interior.lit_lip = np.array([0, 255, 0], np.float32)
+    out = animator.render(opened, animator._anchors[:, :2], widest).astype(int)
+    green = (out[..., 1] - out[..., 0] > 60) & (out[..., 1] - out[..., 2] > 60)
+    assert not green.any()
     animator.close()
 
 

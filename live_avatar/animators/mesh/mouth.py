@@ -361,7 +361,9 @@ class MouthInterior:
         off_centre = _off_centre(pixels.astype(np.float32), *corners)
         band *= np.clip((TEETH_SPAN + TEETH_FADE / 2 - off_centre) / TEETH_FADE, 0, 1)
         mound = _mask((y1 - y0, x1 - x0), [(tongue, 1.0)], (x0, y0)) * inside * (1 - band)
-        lit = _mask((y1 - y0, x1 - x0), [(lip, 1.0)], (x0, y0))
+        lit = np.zeros((y1 - y0, x1 - x0), np.float32)
+        if self.lit_band > 0:  # (a band of no height still rasterises as a line)
+            lit = _mask((y1 - y0, x1 - x0), [(lip, 1.0)], (x0, y0))
         ramp = PAINT_RAMP if self.paint_teeth else SHOWN_TEETH_RAMP
         strength = float(np.clip(opened / ramp, 0, 1))
         masks = inside, band, mound, lit
