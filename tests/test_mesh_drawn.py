@@ -26,7 +26,8 @@ SKIN = (250, 226, 206)
 
 
 @pytest.fixture(scope="module")
-def landmarks() -> np.ndarray:
+def landmarks() -> tuple[np.ndarray, tuple[int, int]]:
+    """The Mona Lisa's face-mesh points and her picture's (height, width)."""
     image = load_avatar(AVATAR)
     points = find_portrait_landmarks(image)
     assert points is not None

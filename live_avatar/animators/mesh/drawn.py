@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from live_avatar.animators.mesh.mouth import LOWER_LIP_BOTTOM, UPPER_LIP_TOP, eye_span
 from live_avatar.animators.mesh.topology import (
     CHIN,
     INNER_LIP_LOWER,
@@ -87,9 +88,8 @@ def _frame(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, f
         xy[[RIGHT_EYE.outer, RIGHT_EYE.inner]].mean(axis=0)
         + xy[[LEFT_EYE.outer, LEFT_EYE.inner]].mean(axis=0)
     ) / 2
-    span = float(np.linalg.norm(xy[LEFT_EYE.outer] - xy[RIGHT_EYE.outer]))
     depth = float((xy[CHIN] - eyes) @ down)
-    return eyes, right, down, max(span, 1e-6), max(depth, 1e-6)
+    return eyes, right, down, eye_span(xy), max(depth, 1e-6)
 
 
 def find_drawn_mouth(image: np.ndarray, landmarks: np.ndarray) -> DrawnMouth | None:
@@ -165,14 +165,14 @@ def misplaced_mouth(image: np.ndarray, landmarks: np.ndarray, seen: bool) -> Dra
     mouth lies above them. None for a face the mesh fits."""
     xy = landmarks[:, :2].astype(np.float64)
     _, down, height = face_axes(xy)
-    squeezed = float((xy[CHIN] - xy[OUTER_LIP_LOWER[5]]) @ down) < SQUEEZED_CHIN * height
+    squeezed = float((xy[CHIN] - xy[LOWER_LIP_BOTTOM]) @ down) < SQUEEZED_CHIN * height
     if seen and not squeezed:
         return None
     mouth = find_drawn_mouth(image, landmarks)
     if mouth is None or not seen:
         return mouth
     eyes, _, _, _, _ = _frame(xy)
-    lip_top = float((xy[OUTER_LIP_UPPER[5]] - eyes) @ down)
+    lip_top = float((xy[UPPER_LIP_TOP] - eyes) @ down)
     return mouth if (mouth.top + mouth.bottom) / 2 < lip_top else None
 
 

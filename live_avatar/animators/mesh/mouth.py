@@ -108,7 +108,7 @@ def shows_teeth(avatar: np.ndarray) -> bool:
     return mouth_gap(xy, down, height) >= SHOWS_TEETH
 
 
-def _eye_span(xy: np.ndarray) -> float:
+def eye_span(xy: np.ndarray) -> float:
     """The distance between the outer eye corners of landmarks (478, 2): a size that the
     mouth's motion leaves alone."""
     return max(float(np.linalg.norm(xy[263] - xy[33])), 1e-6)
@@ -224,7 +224,7 @@ class TeethParting:
         self.share = _parting_share(avatar_image, upper, self.rest_gap)
         self.rest = upper + self.share * self.rest_gap
         self.right = face_axes(xy)[0]
-        self.eye_span = _eye_span(xy)
+        self.eye_span = eye_span(xy)
 
     def lines(self, points: np.ndarray, apart: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """The parting line's upper and lower copies ((9, 2) each, pixels) for landmarks
@@ -242,7 +242,7 @@ class TeethParting:
         # the rest gaps turned and scaled with the head
         cos = float(right @ self.right)
         sin = float(self.right[0] * right[1] - self.right[1] * right[0])
-        scale = _eye_span(xy) / self.eye_span
+        scale = eye_span(xy) / self.eye_span
         rest_gap = scale * (self.rest_gap @ np.array([[cos, sin], [-sin, cos]]))
         opened = np.maximum((gap - rest_gap) @ down, 0.0)[:, None] * down
         closed = gap - opened
@@ -314,7 +314,7 @@ class MouthInterior:
         xy = avatar[:, :2].astype(np.float64)
         height = face_axes(xy)[2]
         self.face_height = height
-        self.eye_span = _eye_span(xy)
+        self.eye_span = eye_span(xy)
         # an avatar showing its teeth already keeps them (they part, see TeethParting)
         self.paint_teeth = not shows_teeth(avatar)
 
@@ -328,7 +328,7 @@ class MouthInterior:
             return
         xy = points[:, :2].astype(np.float64)
         _, down, _ = face_axes(xy)
-        height = self.face_height * _eye_span(xy) / self.eye_span
+        height = self.face_height * eye_span(xy) / self.eye_span
         upper = xy[list(INNER_LIP_UPPER)]
         lower = xy[list(INNER_LIP_LOWER)]
         if parting is None:
