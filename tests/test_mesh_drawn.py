@@ -153,3 +153,23 @@ def test_a_mouth_is_refitted_only_where_the_mesh_misplaces_it(landmarks):
     squeezed = points.copy()
     squeezed[:, :2] -= np.outer(np.clip(below, 0, None) * 0.9, down)
     assert misplaced_mouth(image, squeezed, seen=True) is not None
+
+
+def test_a_drawn_face_eyes_turn_flat(landmarks):
+    """Around each eye the depth is one level (the eye turns as one piece); far from the eyes
+    it is the face mesh's, and nothing moves across the picture."""
+    from live_avatar.animators.mesh.eyes import FLAT_EYE_INNER, FLAT_EYE_OUTER, flatten_eye_depth
+
+    points = landmarks[0]
+    flat = flatten_eye_depth(points)
+    assert np.array_equal(flat[:, :2], points[:, :2])
+    far = np.ones(len(points), bool)
+    for eye in EYES:
+        width = np.linalg.norm(points[eye.inner, :2] - points[eye.outer, :2])
+        distance = np.linalg.norm(points[:, :2] - points[eye.iris[0], :2], axis=1) / width
+        near = distance < FLAT_EYE_INNER
+        assert np.ptp(points[near, 2]) > 0.05 * width  # the mesh gives the socket depth
+        assert np.ptp(flat[near, 2]) < 1e-6 * width
+        far &= distance > FLAT_EYE_OUTER
+    assert far[[13, 14, CHIN]].all()  # lips and chin are far from both eyes
+    assert np.array_equal(flat[far], points[far])

@@ -19,6 +19,7 @@ from live_avatar.animators.mesh.eyes import (
     GazeSlide,
     LashLines,
     carved_eyes,
+    flatten_eye_depth,
     refit_lids,
 )
 from live_avatar.animators.mesh.geometry import MotionTransfer
@@ -159,10 +160,13 @@ class MeshAnimator(Animator):
 
     def _build(self, points: np.ndarray, drawn: bool = False) -> None:
         """The warp mesh and the mouth and eye transfers of the avatar's rest landmarks
-        `points` ((478, 3), working-size pixels); `drawn`: fitted to a drawn mouth."""
+        `points` ((478, 3), working-size pixels); `drawn`: a drawn face, fitted to its drawn
+        mouth, its eyes turned flat."""
         from live_avatar.avatars import is_grayscale
 
         image = self._avatar
+        if drawn:
+            points = flatten_eye_depth(points)
         carved = carved_eyes(points)
         self._points = refit_lids(points.astype(np.float64))
         height, width = image.shape[:2]
