@@ -11,7 +11,7 @@ import torch
 
 from live_avatar.animators import MotionOptions, create_animator
 from live_avatar.animators.fomm.blocks import UpBlock2d
-from live_avatar.animators.fomm.engine import EngineOptions, FommEngine
+from live_avatar.animators.fomm.engine import CUDA_CPU_THREADS, EngineOptions, FommEngine
 from live_avatar.animators.fomm.fast import SubpixelUpBlock
 from live_avatar.animators.fomm.model import build_networks
 from live_avatar.animators.fomm.motion import normalize_kp
@@ -189,6 +189,7 @@ def test_cuda_graph_and_fp16_paths(trained):
     for name, fp16 in (("fp32", False), ("fp16", True)):
         anim = create_animator("fomm", checkpoint=folder / "checkpoint.pth.tar",
                                config=folder / "config.yaml", device="cuda", fp16=fp16)
+        assert torch.get_num_threads() == CUDA_CPU_THREADS  # see FommEngine.__init__
         anim.set_avatar(_rgb("mona_lisa.jpg"))
         anim.calibrate(frames[0])
         graph = anim.predict(frames[1]).cpu()
