@@ -50,9 +50,10 @@ GAZE_LIMIT = 0.15
 GAZE_EDGE = 0.06
 # A drawn face's eyes are flat and larger than the face mesh's eye: its lids, lashes and
 # glasses lie over the mesh's socket, whose depth is a human's. Turned with that depth, the far
-# eye sheared under its lid and the face mesh read it half shut (the anime figure turned 10
-# degrees: 0.13 instead of 0.33). Within FLAT_EYE_INNER eye widths of each iris the depth is
-# the eye's mean, easing back to the mesh's by FLAT_EYE_OUTER, so each eye turns as one piece.
+# eye sheared under its lid and the face mesh read it half shut (the anime figure turned 9-10
+# degrees by lp_s18: 0.13-0.16 against 0.35 at rest; flat, 0.24-0.30). Within FLAT_EYE_INNER
+# eye widths of each iris the depth is the eye's mean, easing back to the mesh's by
+# FLAT_EYE_OUTER, so each eye turns as one piece.
 FLAT_EYE_INNER = 0.8
 FLAT_EYE_OUTER = 1.4
 
