@@ -168,7 +168,11 @@ class MeshWarp:
         """
         gradient_x = np.gradient(forward, axis=1) / self.step  # d forward / dx, (ny, nx, 2)
         gradient_y = np.gradient(forward, axis=0) / self.step
-        fields = np.concatenate([forward, gradient_x, gradient_y], axis=2)  # 6 channels
+        # two 3-channel fields: OpenCV remaps them faster than one of 6 channels, identically
+        fields = (
+            np.concatenate([forward, gradient_x[..., :1]], axis=2),  # fx, fy, dfx/dx
+            np.concatenate([gradient_x[..., 1:], gradient_y], axis=2),  # dfy/dx, dfx/dy, dfy/dy
+        )
         x0, y0 = self.roi[:2]
         # one contiguous array per coordinate: the loop's arithmetic runs on whole planes
         grid_x, grid_y = (np.ascontiguousarray(self.grid[..., k]) for k in (0, 1))
@@ -180,14 +184,16 @@ class MeshWarp:
         scale = np.float32(1.0 / self.step)
         offset_x, offset_y = (np.float32((0.5 - o) / self.step - 0.5) for o in (x0, y0))
         for iteration in range(INVERSE_ITERATIONS + 1):
-            at = cv2.remap(
-                fields,
-                source_x * scale + offset_x,
-                source_y * scale + offset_y,
-                cv2.INTER_LINEAR,
-                borderMode=cv2.BORDER_REPLICATE,
+            map_x, map_y = source_x * scale + offset_x, source_y * scale + offset_y
+            fx, fy, dfx_dx, dfy_dx, dfx_dy, dfy_dy = (
+                plane
+                for field in fields
+                for plane in cv2.split(
+                    cv2.remap(
+                        field, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+                    )
+                )
             )
-            fx, fy, dfx_dx, dfy_dx, dfx_dy, dfy_dy = cv2.split(at)
             rx = source_x + fx - grid_x
             ry = source_y + fy - grid_y
             miss = rx * rx + ry * ry
