@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from live_avatar.animators.mesh.mouth import LOWER_LIP_BOTTOM, UPPER_LIP_TOP, eye_span
+from live_avatar.animators.mesh.raster import colour_distance, upright_band
 from live_avatar.animators.mesh.topology import (
     CHIN,
     INNER_LIP_LOWER,
@@ -104,16 +105,8 @@ def find_drawn_mouth(image: np.ndarray, landmarks: np.ndarray) -> DrawnMouth | N
         return None
     # band pixel (x, y) lies at eyes + right * (u0 + x / scale) + down * (v0 + y / scale)
     origin = eyes + right * u0 + down * v0
-    to_image = np.column_stack([right / SEARCH_SCALE, down / SEARCH_SCALE, origin])
-    band = cv2.warpAffine(
-        image,
-        to_image,
-        (width, height),
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-        borderMode=cv2.BORDER_REPLICATE,
-    )
-    lab = cv2.cvtColor(band, cv2.COLOR_RGB2LAB).astype(np.float32)
-    distance = np.linalg.norm(lab - np.median(lab.reshape(-1, 3), axis=0), axis=2)
+    band, _ = upright_band(image, origin, right, down, SEARCH_SCALE, (width, height))
+    distance = colour_distance(band)
     typical = float(np.median(distance))
     spread = float(np.median(np.abs(distance - typical)))
     feature = (distance > max(MIN_CONTRAST, typical + SPREAD_FACTOR * spread)).astype(np.uint8)
