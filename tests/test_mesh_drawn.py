@@ -173,3 +173,48 @@ def test_a_drawn_face_eyes_turn_flat(landmarks):
         far &= distance > FLAT_EYE_OUTER
     assert far[[13, 14, CHIN]].all()  # lips and chin are far from both eyes
     assert np.array_equal(flat[far], points[far])
+
+
+def _drawn_eyes(landmarks):
+    """A flat face with anime eyes over the landmarks' picture: each a round orange iris as
+    wide as the mesh's eye is long, its top on the mesh's upper lid, so that its lower half
+    lies below the mesh's lower lid; a dark lash line along the upper lid."""
+    points, (height, width) = landmarks
+    image = np.zeros((height, width, 3), np.uint8)
+    image[:] = SKIN
+    xy = points[:, :2]
+    for eye in EYES:
+        eye_width = np.linalg.norm(xy[eye.inner] - xy[eye.outer])
+        top = xy[eye.lid_pair[0]]
+        centre = tuple(int(round(c)) for c in (top[0], top[1] + 0.45 * eye_width))
+        cv2.circle(image, centre, int(round(0.45 * eye_width)), (230, 150, 40), -1)
+        lid = np.round(xy[[eye.outer, *eye.upper, eye.inner]]).astype(np.int32)
+        cv2.polylines(image, [lid], False, (40, 25, 20), 2)
+    return image
+
+
+def test_a_drawn_eye_is_covered_below_the_mesh_lid_as_it_shuts(landmarks):
+    """What a drawn eye shows below the face mesh's lower lid is found, left as it is while
+    the eye is open, and covered in the skin's colour once it is shut."""
+    from live_avatar.animators.mesh.eyes import DrawnEyeCover, EyeTransfer
+
+    points = landmarks[0]
+    image = _drawn_eyes(landmarks)
+    cover = DrawnEyeCover(image, points)
+    assert cover.found and all(patch is not None for patch in cover.patches)
+    assert cover.covered(image, points) is image  # open: nothing to cover
+    transfer = EyeTransfer(points)
+    for fraction, most_covered in ((0.5, False), (0.0, True)):
+        shutting = points.copy()
+        transfer.apply(shutting, [fraction, fraction])
+        out = cover.covered(image, shutting)
+        for eye in EYES:
+            eye_width = np.linalg.norm(points[eye.inner, :2] - points[eye.outer, :2])
+            x, y = np.round(points[eye.lid_pair[1], :2] + (0, 0.3 * eye_width)).astype(int)
+            below = out[y - 1 : y + 2, x - 1 : x + 2].reshape(-1, 3).astype(float)
+            skin_distance = np.abs(below - SKIN).max()
+            if most_covered:
+                assert skin_distance < 8, eye.lid_pair  # under the lid: skin
+            else:
+                assert skin_distance > 40, eye.lid_pair  # half shut: the iris still shows
+    assert np.array_equal(out[: int(points[:, 1].min())], image[: int(points[:, 1].min())])

@@ -15,6 +15,7 @@ from live_avatar.animators.mesh.drawn import drawn_gain, fit_drawn_mouth, mispla
 from live_avatar.animators.mesh.eyes import (
     CARVED_CLOSE_AT,
     CLOSE_AT,
+    DrawnEyeCover,
     EyeTransfer,
     GazeSlide,
     LashLines,
@@ -161,7 +162,7 @@ class MeshAnimator(Animator):
     def _build(self, points: np.ndarray, drawn: bool = False) -> None:
         """The warp mesh and the mouth and eye transfers of the avatar's rest landmarks
         `points` ((478, 3), working-size pixels); `drawn`: a drawn face, fitted to its drawn
-        mouth, its eyes turned flat."""
+        mouth, its eyes turned flat and covered as they shut."""
         from live_avatar.avatars import is_grayscale
 
         image = self._avatar
@@ -206,6 +207,8 @@ class MeshAnimator(Animator):
         # stone eyes have no lashes: shut, a carved eye is the line its lower lid already is
         self._lashes = None if carved else LashLines(image, self._points)
         self._gaze = None if carved else GazeSlide(self._points)
+        cover = DrawnEyeCover(image, self._points) if drawn else None
+        self._cover = cover if cover is not None and cover.found else None
         self._eyes = EyeTransfer(self._points, CARVED_CLOSE_AT if carved else CLOSE_AT)
 
     def _probe_mouth(self) -> tuple[bool, float]:
@@ -346,6 +349,7 @@ class MeshAnimator(Animator):
             anchors - self._anchors[:, :2]
         ).max() < 1e-3:
             return out  # at rest: exactly the avatar
+        source = self._avatar if self._cover is None else self._cover.covered(self._avatar, target)
         warped, slide = target, None
         if self._gaze is not None:
             warped, shifts = self._gaze.split(target)
@@ -355,7 +359,7 @@ class MeshAnimator(Animator):
         if self._parting is not None:
             lines = self._parting.lines(target, apart=self._interior is not None)
             moves += [line - self._parting.rest for line in lines]
-        self._warp.apply(self._avatar, np.concatenate(moves), out, slide)
+        self._warp.apply(source, np.concatenate(moves), out, slide)
         if self._interior is not None:
             self._interior.paint(out, target, opened, lines)
         if self._lashes is not None:

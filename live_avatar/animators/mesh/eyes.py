@@ -8,7 +8,7 @@ from collections import deque
 import cv2
 import numpy as np
 
-from live_avatar.animators.mesh.raster import padded_box
+from live_avatar.animators.mesh.raster import colour_distance, padded_box, upright_band
 from live_avatar.animators.mesh.topology import EYES, FACE_OVAL, Eye
 
 # the driver's "usual open" eye is this percentile of its recent openings (blinks are brief)
@@ -56,12 +56,39 @@ GAZE_EDGE = 0.06
 # FLAT_EYE_OUTER, so each eye turns as one piece.
 FLAT_EYE_INNER = 0.8
 FLAT_EYE_OUTER = 1.4
+# A drawn eye can also be taller than the face mesh's: on the anime figure the mesh's eye
+# covers the upper half of the drawn iris, and shut, the lower half stayed open under the lash
+# line (the face mesh read the shut eyes 0.32 and 0.17 against 0.37 and 0.33 open). For a drawn
+# face, what its eye shows below the mesh's lower lid is found at load: within COVER_BOX eye
+# widths of the eye, sampled COVER_SAMPLES times per eye width, the pixels at least
+# COVER_CONTRAST from the skin (CIELAB: an eye's white counts) with every line thinner than
+# COVER_THIN eye widths taken out (lashes, a glasses rim, hair), in one patch with the iris and
+# COVER_HEIGHT eye widths tall. As the eye shuts past COVER_FROM that patch is covered in the
+# skin's colour, in step up to fully shut (a half-shut eye keeps most of its iris; covered from
+# the start, it looked washed out), grown by COVER_GROW and feathered by COVER_SOFT eye widths.
+COVER_BOX = 1.4
+COVER_SAMPLES = 64
+COVER_CONTRAST = 12.0
+COVER_THIN = 0.12
+COVER_HEIGHT = (0.4, 2.0)
+COVER_GROW = 0.14
+COVER_SOFT = 0.03
+COVER_FROM = 0.25
 
 
 def _opening(xy: np.ndarray, eye: Eye) -> float:
     upper, lower = eye.lid_pair
     width = np.linalg.norm(xy[eye.outer] - xy[eye.inner])
     return float(np.linalg.norm(xy[upper] - xy[lower]) / max(width, 1e-6))
+
+
+def _gap_across(xy: np.ndarray, eye: Eye) -> float:
+    """The lids' distance across the eye line over the eye's width: 0 once they meet (the
+    middle lid points need not lie straight across from each other, see _opening)."""
+    upper, lower = eye.lid_pair
+    along = xy[eye.inner] - xy[eye.outer]
+    width = max(float(np.linalg.norm(along)), 1e-6)
+    return abs(float(np.cross(along / width, xy[upper] - xy[lower]))) / width
 
 
 def _gap_and_iris(xy: np.ndarray, eye: Eye) -> tuple[float, float]:
@@ -120,6 +147,89 @@ def flatten_eye_depth(points: np.ndarray) -> np.ndarray:
         weight = np.clip((FLAT_EYE_OUTER - distance) / (FLAT_EYE_OUTER - FLAT_EYE_INNER), 0, 1)
         flat[:, 2] += (level - flat[:, 2]) * weight
     return flat
+
+
+class DrawnEyeCover:
+    """Covers what a drawn eye shows below the face mesh's lower lid as the eye shuts (see
+    COVER_BOX); for drawn faces."""
+
+    def __init__(self, avatar_image: np.ndarray, avatar: np.ndarray):
+        """avatar_image: HxWx3 uint8 RGB; avatar: (478, 3) its rest landmarks, pixels."""
+        rest = avatar[:, :2].astype(np.float64)
+        self.rest_gaps = [max(_gap_across(rest, eye), 1e-6) for eye in EYES]
+        self.patches = [_below_lower_lid(avatar_image, rest, eye) for eye in EYES]
+
+    @property
+    def found(self) -> bool:
+        return any(patch is not None for patch in self.patches)
+
+    def covered(self, image: np.ndarray, points: np.ndarray) -> np.ndarray:
+        """`image` (the avatar at rest) with the patch of each eye of `points` ((478, 2+)
+        pixels) that is narrower than at rest covered; a copy, or `image` itself where no eye
+        is shutting."""
+        xy = points[:, :2].astype(np.float64)
+        out = None
+        for eye, rest_gap, patch in zip(EYES, self.rest_gaps, self.patches, strict=True):
+            shut = 1.0 - _gap_across(xy, eye) / rest_gap
+            cover = float(np.clip((shut - COVER_FROM) / (1.0 - COVER_FROM), 0.0, 1.0))
+            if patch is None or cover <= 0.0:
+                continue
+            out = image.copy() if out is None else out
+            (x0, y0), alpha, skin = patch
+            alpha = alpha * cover
+            region = out[y0 : y0 + alpha.shape[0], x0 : x0 + alpha.shape[1]]
+            region[:] = (region * (1.0 - alpha) + skin * alpha + 0.5).astype(np.uint8)
+        return image if out is None else out
+
+
+def _below_lower_lid(image: np.ndarray, xy: np.ndarray, eye: Eye):
+    """What the drawn eye shows below the mesh's lower lid (see COVER_BOX): ((x0, y0), its
+    opacity (h, w, 1) float32 over the box from there, the skin's colour), or None."""
+    outer, inner = xy[eye.outer], xy[eye.inner]
+    width = float(np.linalg.norm(inner - outer))
+    if width < 2.0:
+        return None
+    along = (inner - outer) / width
+    down = np.array([-along[1], along[0]])
+    if (xy[eye.lid_pair[1]] - xy[eye.lid_pair[0]]) @ down < 0:
+        down = -down
+    scale = COVER_SAMPLES / width
+    side = int(2 * COVER_BOX * COVER_SAMPLES)
+    origin = (outer + inner) / 2 - COVER_BOX * width * (along + down)
+    band, to_image = upright_band(image, origin, along, down, scale, (side, side))
+    distance = colour_distance(band)
+    thin = 2 * round(COVER_THIN * COVER_SAMPLES) + 1
+    shapes = cv2.morphologyEx(
+        (distance > COVER_CONTRAST).astype(np.uint8),
+        cv2.MORPH_OPEN,
+        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thin, thin)),
+    )
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(shapes)
+
+    def in_band(index):
+        return (xy[index] - origin) @ np.column_stack([along, down]) * scale
+
+    iris_x, iris_y = np.clip(in_band(eye.iris[0]).astype(int), 0, side - 1)
+    label = labels[iris_y, iris_x]
+    x, y, w, h, _ = stats[label]
+    low, high = (k * COVER_SAMPLES for k in COVER_HEIGHT)
+    if label == 0 or min(x, y) == 0 or max(x + w, y + h) >= side or not low <= h <= high:
+        return None  # no patch round the iris, or one running out of the box
+    lid = in_band([eye.outer, *eye.lower, eye.inner])
+    order = np.argsort(lid[:, 0])
+    lid_row = np.interp(np.arange(side), lid[order, 0], lid[order, 1])
+    below = (labels == label) & (np.arange(side)[:, None] > lid_row[None, :])
+    grow = 2 * round(COVER_GROW * COVER_SAMPLES / 2) + 1
+    below = cv2.dilate(below.astype(np.uint8), np.ones((grow, grow), np.uint8))
+    alpha = cv2.GaussianBlur(below.astype(np.float32), (0, 0), COVER_SOFT * COVER_SAMPLES)
+    skin = np.median(band[distance <= COVER_CONTRAST], axis=0).astype(np.float32)
+    height, width_px = image.shape[:2]
+    alpha = cv2.warpAffine(alpha, to_image, (width_px, height), flags=cv2.INTER_LINEAR)
+    rows, columns = np.nonzero(alpha > 0.01)
+    if not len(rows):
+        return None
+    y0, y1, x0, x1 = rows.min(), rows.max() + 1, columns.min(), columns.max() + 1
+    return (int(x0), int(y0)), alpha[y0:y1, x0:x1, None], skin
 
 
 class EyeTransfer:
