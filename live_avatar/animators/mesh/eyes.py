@@ -62,8 +62,9 @@ FLAT_EYE_OUTER = 1.4
 # face, what its eye shows below the mesh's lower lid is found at load: within COVER_BOX eye
 # widths of the eye, sampled COVER_SAMPLES times per eye width, the pixels at least
 # COVER_CONTRAST from the skin (CIELAB: an eye's white counts) with every line thinner than
-# COVER_THIN eye widths taken out (lashes, a glasses rim, hair), in one patch with the iris and
-# COVER_HEIGHT eye widths tall. As the eye shuts past COVER_FROM that patch is covered in the
+# COVER_THIN eye widths taken out (lashes, a glasses rim, hair) and nothing further than
+# COVER_BESIDE eye widths beyond the corners (where hair or the face's edge joined the iris of
+# the figure turned by 12 degrees), in one patch with the iris and COVER_HEIGHT eye widths tall. As the eye shuts past COVER_FROM that patch is covered in the
 # skin's colour, in step up to fully shut (a half-shut eye keeps most of its iris; covered from
 # the start, it looked washed out), grown by COVER_GROW and feathered by COVER_SOFT eye widths.
 COVER_BOX = 1.4
@@ -74,6 +75,7 @@ COVER_HEIGHT = (0.4, 2.0)
 COVER_GROW = 0.14
 COVER_SOFT = 0.03
 COVER_FROM = 0.25
+COVER_BESIDE = 0.25
 
 
 def _opening(xy: np.ndarray, eye: Eye) -> float:
@@ -204,11 +206,17 @@ def _below_lower_lid(image: np.ndarray, xy: np.ndarray, eye: Eye):
         cv2.MORPH_OPEN,
         cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thin, thin)),
     )
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(shapes)
+
 
     def in_band(index):
         return (xy[index] - origin) @ np.column_stack([along, down]) * scale
 
+    # only the eye's own columns: beyond its corners hair or a face's edge may join the iris
+    beside = np.array([-1.0, 1.0]) * COVER_BESIDE * COVER_SAMPLES
+    first, last = in_band([eye.outer, eye.inner])[:, 0] + beside
+    shapes[:, : max(int(first), 1)] = 0
+    shapes[:, min(int(np.ceil(last)), side - 1) :] = 0
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(shapes)
     iris_x, iris_y = np.clip(in_band(eye.iris[0]).astype(int), 0, side - 1)
     label = labels[iris_y, iris_x]
     x, y, w, h, _ = stats[label]
