@@ -64,9 +64,10 @@ FLAT_EYE_OUTER = 1.4
 # COVER_CONTRAST from the skin (CIELAB: an eye's white counts) with every line thinner than
 # COVER_THIN eye widths taken out (lashes, a glasses rim, hair) and nothing further than
 # COVER_BESIDE eye widths beyond the corners (where hair or the face's edge joined the iris of
-# the figure turned by 12 degrees), in one patch with the iris and COVER_HEIGHT eye widths tall. As the eye shuts past COVER_FROM that patch is covered in the
-# skin's colour, in step up to fully shut (a half-shut eye keeps most of its iris; covered from
-# the start, it looked washed out), grown by COVER_GROW and feathered by COVER_SOFT eye widths.
+# the figure turned by 12 degrees), in one patch with the iris and COVER_HEIGHT eye widths
+# tall. As the eye shuts past COVER_FROM that patch is covered in the skin's colour, in step
+# up to fully shut (a half-shut eye keeps most of its iris; covered from the start, it looked
+# washed out), grown by COVER_GROW and feathered by COVER_SOFT eye widths.
 COVER_BOX = 1.4
 COVER_SAMPLES = 64
 COVER_CONTRAST = 12.0
@@ -90,7 +91,8 @@ def _gap_across(xy: np.ndarray, eye: Eye) -> float:
     upper, lower = eye.lid_pair
     along = xy[eye.inner] - xy[eye.outer]
     width = max(float(np.linalg.norm(along)), 1e-6)
-    return abs(float(np.cross(along / width, xy[upper] - xy[lower]))) / width
+    gap = xy[upper] - xy[lower]
+    return abs(float(along[0] * gap[1] - along[1] * gap[0])) / width**2
 
 
 def _gap_and_iris(xy: np.ndarray, eye: Eye) -> tuple[float, float]:
@@ -206,7 +208,6 @@ def _below_lower_lid(image: np.ndarray, xy: np.ndarray, eye: Eye):
         cv2.MORPH_OPEN,
         cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thin, thin)),
     )
-
 
     def in_band(index):
         return (xy[index] - origin) @ np.column_stack([along, down]) * scale
