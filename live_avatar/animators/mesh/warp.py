@@ -185,15 +185,12 @@ class MeshWarp:
         offset_x, offset_y = (np.float32((0.5 - o) / self.step - 0.5) for o in (x0, y0))
         for iteration in range(INVERSE_ITERATIONS + 1):
             map_x, map_y = source_x * scale + offset_x, source_y * scale + offset_y
-            fx, fy, dfx_dx, dfy_dx, dfx_dy, dfy_dy = (
-                plane
+            first, second = (
+                cv2.remap(field, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
                 for field in fields
-                for plane in cv2.split(
-                    cv2.remap(
-                        field, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-                    )
-                )
             )
+            fx, fy, dfx_dx = cv2.split(first)
+            dfy_dx, dfx_dy, dfy_dy = cv2.split(second)
             rx = source_x + fx - grid_x
             ry = source_y + fy - grid_y
             miss = rx * rx + ry * ry
