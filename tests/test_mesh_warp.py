@@ -92,3 +92,41 @@ def test_a_region_closed_up_completely_takes_no_colour_from_far_away():
     )
     miss = np.linalg.norm(moved - warp.grid, axis=-1)
     assert miss.max() < warp.step  # within a grid cell of the line, not a region away
+
+
+def test_points_that_have_converged_stop_and_the_rest_step_on_unchanged(monkeypatch):
+    """Once most points have converged, the Newton steps go on with the others alone: the
+    inverse must stay as accurate as stepping the whole grid every time."""
+    from live_avatar.animators.mesh import warp as warp_module
+
+    vertices, triangles, moving = _square_mesh(cells=8)
+    step = 199 / 8
+    warp = MeshWarp(vertices, triangles, moving, (200, 200), step=4)
+    displacement = np.zeros_like(vertices)
+    pushed = moving & np.isclose(vertices[:, 1], 5 * step)
+    displacement[pushed] = (3.0, 0.8 * step)  # a squeezed band, the rest barely moving
+    ny, nx = warp.grid_shape
+    forward = np.einsum("gk,gkc->gc", warp.weights, displacement[warp.index]).reshape(ny, nx, 2)
+    forward = forward.astype(np.float32)
+
+    sampled = []
+    sample = warp_module._sample
+    monkeypatch.setattr(
+        warp_module, "_sample", lambda f, x, y: sampled.append(x.size) or sample(f, x, y)
+    )
+    compacted = warp._invert(forward)
+    assert min(sampled) < nx * ny / 2  # the later steps read only the points left
+    monkeypatch.setattr(warp_module, "COMPACT_BELOW", 0.0)
+    whole = warp._invert(forward)
+
+    def miss(source):
+        x0, y0 = warp.roi[:2]
+        at = ((source - (x0, y0) + 0.5) / warp.step - 0.5).astype(np.float32)
+        moved = source + cv2.remap(
+            forward, at[..., 0], at[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        return np.linalg.norm(moved - warp.grid, axis=-1)
+
+    assert np.abs(compacted - whole).max() < 0.5  # pixels
+    assert np.percentile(miss(compacted), 99) <= np.percentile(miss(whole), 99) + 0.01
+    assert miss(compacted).max() <= miss(whole).max() + 0.01

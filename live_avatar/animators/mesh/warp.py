@@ -9,6 +9,16 @@ import numpy as np
 # a region squeezed hard (the neck under a dropping, turning chin) is left ragged at its edge;
 # 4, keeping each point's best position, miss as little there as 5 without keeping it
 INVERSE_ITERATIONS = 4
+# A point within a thirtieth of a pixel of its target (CONVERGED, pixels squared) has
+# converged: remap reads the field at 1/32 of a grid cell, and misses much finer than this
+# are mostly its rounding. Once fewer than COMPACT_BELOW of the points are still stepping,
+# the steps go on with those alone instead of sampling the whole grid again. Measured on a
+# talking head (lp_d18, a tenth of the points left after two steps) the inverse took 0.58 of
+# the time, and on the bench's swaying clip 0.76; the 99th percentile of the miss stayed
+# 0.03 and 0.42 pixels.
+CONVERGED = 1e-3
+COMPACT_BELOW = 0.5
+_REMAP_MAX = 32767  # cv2.remap's largest map side
 # smoothing passes at most, to take the folds out of a displacement (see untangle)
 UNTANGLE_ITERATIONS = 8
 # a triangle squeezed below this share of its rest area counts as folding
@@ -164,7 +174,7 @@ class MeshWarp:
         the field folds (no usable Jacobian) a fixed-point step is taken instead. Each point
         keeps the best position it has been at: next to a line where a region closes up
         completely (a shut eye) the steps can run away, and a pixel there took its colour
-        from the brow.
+        from the brow. A point that has converged (see CONVERGED) stops stepping.
         """
         gradient_x = np.gradient(forward, axis=1) / self.step  # d forward / dx, (ny, nx, 2)
         gradient_y = np.gradient(forward, axis=0) / self.step
@@ -183,32 +193,46 @@ class MeshWarp:
         limit = 4.0 * self.step  # no step longer than this: keeps a bad guess local
         scale = np.float32(1.0 / self.step)
         offset_x, offset_y = (np.float32((0.5 - o) / self.step - 0.5) for o in (x0, y0))
+        left = None  # flat indices of the points still stepping, once they are few
         for iteration in range(INVERSE_ITERATIONS + 1):
-            map_x, map_y = source_x * scale + offset_x, source_y * scale + offset_y
-            first, second = (
-                cv2.remap(field, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-                for field in fields
+            fx, fy, dfx_dx, dfy_dx, dfx_dy, dfy_dy = _sample(
+                fields, source_x * scale + offset_x, source_y * scale + offset_y
             )
-            fx, fy, dfx_dx = cv2.split(first)
-            dfy_dx, dfx_dy, dfy_dy = cv2.split(second)
             rx = source_x + fx - grid_x
             ry = source_y + fy - grid_y
             miss = rx * rx + ry * ry
-            better = miss < best_miss
-            np.copyto(best_miss, miss, where=better)
-            np.copyto(best_x, source_x, where=better)
-            np.copyto(best_y, source_y, where=better)
-            if iteration == INVERSE_ITERATIONS:
-                break
+            if left is None:
+                better = miss < best_miss
+                np.copyto(best_miss, miss, where=better)
+                np.copyto(best_x, source_x, where=better)
+                np.copyto(best_y, source_y, where=better)
+            else:
+                better = miss < best_miss.flat[left]
+                chosen = left[better]
+                best_miss.flat[chosen] = miss[better]
+                best_x.flat[chosen] = source_x[better]
+                best_y.flat[chosen] = source_y[better]
             # Jacobian [[a, b], [c, e]] of s + forward(s)
             a, c, b, e = dfx_dx + 1.0, dfy_dx, dfx_dy, dfy_dy + 1.0
             det = a * e - b * c
             folded = det <= 0.05
+            # a point on a fold steps on: another position may miss by less
+            going = (miss > CONVERGED) | folded
+            count = int(np.count_nonzero(going))
+            if iteration == INVERSE_ITERATIONS or count == 0:
+                break
             det = np.where(folded, np.float32(1.0), det)
             step_x = np.where(folded, rx, (e * rx - b * ry) / det)
             step_y = np.where(folded, ry, (a * ry - c * rx) / det)
             source_x -= np.clip(step_x, -limit, limit, out=step_x)
             source_y -= np.clip(step_y, -limit, limit, out=step_y)
+            if count < min(COMPACT_BELOW * going.size, _REMAP_MAX):
+                # the rest have converged: step on with the few that have not
+                index = np.flatnonzero(going)
+                left = index if left is None else left[index]
+                source_x, source_y, grid_x, grid_y = (
+                    v.reshape(-1)[index] for v in (source_x, source_y, grid_x, grid_y)
+                )
         return np.stack([best_x, best_y], axis=-1)
 
     def apply(
@@ -224,6 +248,19 @@ class MeshWarp:
         out[y0 : y0 + h, x0 : x0 + w] = cv2.remap(
             image, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
+
+
+def _sample(fields, map_x: np.ndarray, map_y: np.ndarray) -> list[np.ndarray]:
+    """The channels of `fields` (3-channel float32 grids) read at (map_x, map_y), grid
+    coordinates of any one shape (a flat list is read as one row): six arrays of that shape."""
+    shape = map_x.shape
+    if map_x.ndim == 1:
+        map_x, map_y = map_x[None], map_y[None]
+    planes = []
+    for field in fields:
+        sampled = cv2.remap(field, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        planes.extend(plane.reshape(shape) for plane in cv2.split(sampled))
+    return planes
 
 
 def _signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
