@@ -378,17 +378,26 @@ class MouthInterior:
         edge = cv2.GaussianBlur(inside, (0, 0), soft)
         # deeper (darker) away from the lips: a wider blur of the same region
         depth = cv2.GaussianBlur(inside, (0, 0), 3 * soft)
-        shade = self.colour * (1.0 - 0.55 * depth)[..., None]
-        tongue = cv2.GaussianBlur(mound, (0, 0), 1.5 * soft)[..., None]
-        shade = shade * (1 - tongue) + self.tongue * (0.7 + 0.3 * tongue) * tongue
-        teeth = cv2.GaussianBlur(band, (0, 0), 0.7 * soft)[..., None]
-        colour = shade * (1 - teeth) + self.teeth * (0.85 + 0.15 * teeth) * teeth
-        alpha = (np.clip(edge * 2.0 - 0.2, 0, 1) * strength)[..., None]
+        tongue = cv2.GaussianBlur(mound, (0, 0), 1.5 * soft)
+        teeth = cv2.GaussianBlur(band, (0, 0), 0.7 * soft)
+        alpha = np.clip(edge * 2.0 - 0.2, 0, 1) * strength
         # lit right up to the opening's edge, where the inside then covers it
         lit = cv2.GaussianBlur(lit, (0, 0), max(0.6, 0.3 * LOWER_LIP_BAND * self.face_height))
-        lit = (lit * (1 - inside) * strength)[..., None]
-        mixed = region.astype(np.float32) * (1 - lit) + self.lit_lip * lit
-        mixed = mixed * (1 - alpha) + colour * alpha + 0.5
+        lit = lit * (1 - inside) * strength
+        # the inside is shaded, with the tongue over it and the teeth over both, and covers
+        # the lit lip, which covers the picture: each colour's share of every pixel
+        shares = np.stack(
+            [
+                lit * (1 - alpha),
+                (1.0 - 0.55 * depth) * (1 - tongue) * (1 - teeth) * alpha,
+                (0.7 + 0.3 * tongue) * tongue * (1 - teeth) * alpha,
+                (0.85 + 0.15 * teeth) * teeth * alpha,
+            ],
+            axis=-1,
+        )
+        colours = np.stack([self.lit_lip, self.colour, self.tongue, self.teeth])
+        kept = ((1 - lit) * (1 - alpha))[..., None]
+        mixed = region.astype(np.float32) * kept + shares @ colours + 0.5
         region[:] = np.clip(mixed, 0, 255).astype(np.uint8)
 
 
