@@ -442,7 +442,7 @@ class LiveApp:
                 self._calibrate_requested = False
                 self.calibrator.manual()
                 say("calibrated on the current frame")
-        return self.fader.found(self.animator.animate(crop, points))
+        return self.fader.found(self.animator.animate(crop, points, frame.timestamp))
 
     def _emit(self, output: np.ndarray, captured: float | None) -> None:
         for sink in self.sinks:

@@ -105,7 +105,7 @@ class _Path:
         tracked = time.perf_counter()
         if not self.animator.calibrated:
             self.animator.calibrate(crop, points)
-        output = self.animator.animate(crop, points)
+        output = self.animator.animate(crop, points, timestamp)
         _synchronize(self.animator)
         animated = time.perf_counter()
         composed = self.compositor(output)

@@ -87,7 +87,7 @@ def evaluate(
     from live_avatar.errors import NoFaceError
     from live_avatar.face.crop import face_box_from_landmarks
     from live_avatar.face.landmarks import FaceLandmarker, find_portrait_landmarks
-    from live_avatar.media import read_frames
+    from live_avatar.media import probe_video, read_frames
 
     animator = create_animator(backend, **(settings or {}))
     try:
@@ -101,7 +101,8 @@ def evaluate(
             )
         generated_box = face_box_from_landmarks(rest, scale=1.8)
         with FaceLandmarker() as driver_mesh, FaceLandmarker() as generated_mesh:
-            run_ = _ClipRun(animator, neutral, generated_box, driver_mesh, generated_mesh)
+            period = 1.0 / probe_video(driving_path).fps
+            run_ = _ClipRun(animator, neutral, generated_box, driver_mesh, generated_mesh, period)
             frames = read_frames(driving_path)
             for index, frame in enumerate(frames):
                 if max_frames and index >= max_frames:
@@ -120,7 +121,7 @@ def evaluate(
 class _ClipRun:
     """Per-frame state of one evaluation: crop, animate, measure both faces."""
 
-    def __init__(self, animator, neutral, generated_box, driver_mesh, generated_mesh):
+    def __init__(self, animator, neutral, generated_box, driver_mesh, generated_mesh, period):
         self.animator, self.neutral, self.generated_box = animator, neutral, generated_box
         self.driver_mesh, self.generated_mesh = driver_mesh, generated_mesh
         self.box = None
@@ -128,6 +129,7 @@ class _ClipRun:
         self.references = None  # (driver, generated) landmarks of the first measured frame
         self.driving, self.generated, self.times, self.strip = [], [], [], []
         self.frames = 0
+        self.period = period  # seconds between driving frames
         self.identity_psnr = float("nan")
 
     def step(self, frame: np.ndarray) -> None:
@@ -148,7 +150,7 @@ class _ClipRun:
             self.animator.calibrate(crop, points)
             self.calibration = (crop, points)
         start = time.perf_counter()
-        out = self.animator.animate(crop, points)
+        out = self.animator.animate(crop, points, self.frames * self.period)
         self.times.append(time.perf_counter() - start)
         if len(self.times) == 1:
             self.identity_psnr = mm.psnr(out, self.neutral)
@@ -169,8 +171,8 @@ class _ClipRun:
         if self.calibration is None:
             raise NoFaceError(f"{driving_path}: no face found in any driving frame")
         crop, points = self.calibration
-        for _ in range(SETTLE_FRAMES):  # the driver returns to the neutral pose and holds it
-            out = self.animator.animate(crop, points)
+        for index in range(SETTLE_FRAMES):  # the driver returns to the neutral pose, holds it
+            out = self.animator.animate(crop, points, (self.frames + index + 1) * self.period)
         times = np.array(self.times) * 1e3
         return Evaluation(
             avatar=str(avatar_path),

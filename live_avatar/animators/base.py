@@ -46,12 +46,19 @@ class Animator(ABC):
         """Take `driving` (HxWx3 uint8 RGB) as the neutral pose for relative motion."""
 
     @abstractmethod
-    def animate(self, driving: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
+    def animate(
+        self,
+        driving: np.ndarray,
+        landmarks: np.ndarray | None = None,
+        timestamp: float | None = None,
+    ) -> np.ndarray:
         """Return the avatar moved as the driver in `driving`; HxWx3 uint8 RGB.
 
         `landmarks`, when the caller already tracked the face: (478, 3) float32 mediapipe
         face-mesh points in `driving`'s pixel coordinates (x, y, z); animators that need them
-        and get None detect them themselves.
+        and get None detect them themselves. `timestamp`: when the frame was captured, in
+        seconds on any steady clock; animators that smooth motion over time use it (without
+        it they take the frames as evenly spaced at their assumed frame rate).
         """
 
     @abstractmethod

@@ -169,7 +169,10 @@ class OfflinePipeline:
                 continue
             self.animator.calibrate(clip.frame(start), clip.landmarks_at(start))
             for index in order:
-                yield index, self.animator.animate(clip.frame(index), clip.landmarks_at(index))
+                # time runs away from the calibration frame, backwards through the clip too
+                seconds = abs(index - start) / clip.fps
+                frame, landmarks = clip.frame(index), clip.landmarks_at(index)
+                yield index, self.animator.animate(frame, landmarks, seconds)
                 bar.update()
 
     def generated(self, avatar: PreparedAvatar, clip: DrivingClip, bar) -> Iterator[np.ndarray]:

@@ -111,8 +111,14 @@ class FommAnimator(Animator):
         return self.engine.step(self._state, tensor, self._kp_initial, self.motion.relative,
                                 self._scale)
 
-    def animate(self, driving: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
-        """The avatar moved as the face in `driving`; SxSx3 uint8 RGB (S = driving_size)."""
+    def animate(
+        self,
+        driving: np.ndarray,
+        landmarks: np.ndarray | None = None,
+        timestamp: float | None = None,
+    ) -> np.ndarray:
+        """The avatar moved as the face in `driving`; SxSx3 uint8 RGB (S = driving_size).
+        FOMM moves each frame on its own: `landmarks` and `timestamp` are not used."""
         return self.to_image(self.predict(driving))
 
     def neutral(self) -> np.ndarray:

@@ -81,7 +81,7 @@ class MeshSettings:
     min_cutoff: float = 3.0  # Hz: lower = steadier still face (One Euro), but more lag
     beta: float = 40.0  # how fast the filter opens up with speed (per face height per second)
     aperture_cutoff: float = 20.0  # Hz: the mouth and eye openings' own, lighter smoothing
-    fps: float = 30.0  # assumed frame rate of the driving frames (filter timestamps)
+    fps: float = 30.0  # frame rate assumed for driving frames given without a timestamp
     grid_cells: int = 64  # warp grid cells along the face height (finer = sharper lids, slower)
     grid_points: int = 24000  # at most this many warp grid points (coarser cells beyond)
 
@@ -290,30 +290,42 @@ class MeshAnimator(Animator):
         self._unit = max(float(np.ptp(points[list(FACE_OVAL), 1])), 1.0)
         self._filter = OneEuroFilter(self.settings.min_cutoff, self.settings.beta, 1.0)
         self._aperture_filter = OneEuroFilter(self.settings.aperture_cutoff, 0.0, 1.0)
-        self._frame = 0
+        self._time: float | None = None  # the filters' clock, seconds
         self._mouth.reset()
         self._eyes.reset()
         self._smooth(points)
         self._last = None
         self._calibrated = True
 
-    def _smooth(self, points: np.ndarray) -> np.ndarray:
-        """One Euro filter in face-height units, so its settings do not depend on crop size."""
+    def _smooth(self, points: np.ndarray, timestamp: float | None = None) -> np.ndarray:
+        """One Euro filter in face-height units, so its settings do not depend on crop size.
+        Its clock is the frame's `timestamp` when given, else one assumed frame period on:
+        a 15 frames/s camera, or frames dropped while the step ran late, would otherwise
+        count as 30 frames/s and the face would trail behind."""
+        if timestamp is not None:
+            self._time = float(timestamp)
+        else:
+            self._time = 0.0 if self._time is None else self._time + 1.0 / self.settings.fps
         if not self.settings.smoothing:
             return points
-        self._frame += 1
-        return self._filter(points / self._unit, self._frame / self.settings.fps) * self._unit
+        return self._filter(points / self._unit, self._time) * self._unit
 
     # --- frames ---------------------------------------------------------------------------------
-    def animate(self, driving: np.ndarray, landmarks: np.ndarray | None = None) -> np.ndarray:
-        """The portrait (working size, HxWx3 uint8 RGB) moved as the driver in `driving`."""
+    def animate(
+        self,
+        driving: np.ndarray,
+        landmarks: np.ndarray | None = None,
+        timestamp: float | None = None,
+    ) -> np.ndarray:
+        """The portrait (working size, HxWx3 uint8 RGB) moved as the driver in `driving`,
+        captured at `timestamp` seconds (see Animator.animate)."""
         self._check_ready()
         if not self._calibrated:
             self.calibrate(driving, landmarks)
         points = self._driver_landmarks(driving, landmarks)
         if points is None:  # face lost for a moment: hold the last picture
             return self.neutral() if self._last is None else self._last.copy()
-        target, anchors, opened = self.target_landmarks(self._smooth(points), points)
+        target, anchors, opened = self.target_landmarks(self._smooth(points, timestamp), points)
         self._last = self.render(target, anchors, opened)
         return self._last.copy()
 
@@ -334,7 +346,7 @@ class MeshAnimator(Animator):
             self._calibration = (transfer.calibration.copy(), self._calibration[1])
             self._rebase_mouth = None
         if self.settings.smoothing and raw is not None:
-            apertures = self._aperture_filter(apertures, self._frame / self.settings.fps)
+            apertures = self._aperture_filter(apertures, self._time)
         points = self._points + transfer.expression(pose)
         opened = self._mouth.apply(points, float(apertures[0]))
         self._eyes.apply(points, self._eyes.fractions(apertures[1:]))
