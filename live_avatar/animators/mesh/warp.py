@@ -123,8 +123,10 @@ class MeshWarp:
         keep = ~sliver & ~collapsible[triangles].all(axis=1)
         self.triangles, self.rest_area = triangles[keep], area[keep]
         edges = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]])
+        # sorted by their first vertex: each vertex's neighbours are one run of the second
         self.edges = np.unique(np.concatenate([edges, edges[:, ::-1]]), axis=0)
-        self.degree = np.bincount(self.edges[:, 0], minlength=len(vertices)).astype(np.float64)
+        self.degree = np.bincount(self.edges[:, 0], minlength=len(vertices))
+        self.first_edge = np.concatenate([[0], np.cumsum(self.degree)])
         self.moving = moving
 
     def untangle(self, displacement: np.ndarray) -> np.ndarray:
@@ -140,17 +142,20 @@ class MeshWarp:
             bad = area / self.rest_area < MIN_AREA_RATIO
             if not bad.any():
                 break
-            corners = np.zeros(len(displacement), bool)
-            corners[self.triangles[bad].ravel()] = True
-            corners &= self.moving
-            n = len(displacement)
-            neighbours = displacement[self.edges[:, 1]]
-            total = np.stack(
-                [np.bincount(self.edges[:, 0], neighbours[:, k], minlength=n) for k in (0, 1)], 1
-            )
-            mean = total / np.maximum(self.degree, 1)[:, None]
-            displacement[corners] = mean[corners]
+            corners = np.unique(self.triangles[bad])
+            corners = corners[self.moving[corners]]
+            if len(corners):
+                displacement[corners] = self._neighbour_mean(displacement, corners)
         return displacement
+
+    def _neighbour_mean(self, displacement: np.ndarray, corners: np.ndarray) -> np.ndarray:
+        """The mean displacement of each corner's neighbours ((len(corners), 2)); corners:
+        indices of vertices of the triangles (each has neighbours)."""
+        counts = self.degree[corners]
+        starts = np.cumsum(counts) - counts  # where each corner's run starts in the gathered list
+        runs = np.repeat(self.first_edge[corners] - starts, counts) + np.arange(counts.sum())
+        total = np.add.reduceat(displacement[self.edges[runs, 1]], starts, axis=0)
+        return total / counts[:, None]
 
     def inverse_map(self, displacement: np.ndarray) -> np.ndarray:
         """Where each output pixel of the region takes its colour from.
