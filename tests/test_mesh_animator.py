@@ -370,6 +370,31 @@ def test_a_shut_eye_shows_its_lash_line():
     animator.close()
 
 
+@pytest.mark.parametrize("name", ["astronaut.png", "raphael_la_velata.jpg"])
+def test_a_shut_eye_shows_its_lid(name):
+    """Squeezed shut by the warp, an eye is its whole inside pressed into a dark smudge, which
+    the face mesh reads more than half as open as the open eye. Shutting past half, the eye
+    is covered by its lid, filled in from the skin around it: shut, it reads at most half as
+    open. Half open, the eye is left as it is."""
+    animator = create_animator("mesh")
+    animator.set_avatar(load_avatar(AVATARS / name))
+    cover, anchors = animator._cover, animator._anchors[:, :2]
+    assert cover is not None and all(patch is not None for patch in cover.patches)
+    shut, half = animator._points.copy(), animator._points.copy()
+    animator._eyes.apply(shut, [0.0, 0.0])
+    animator._eyes.apply(half, [0.55, 0.55])
+    picture = animator.neutral()
+    assert cover.covered(picture, half) is picture  # half open: nothing covered
+    with FaceLandmarker(static_image=True) as mesh:
+        open_ = mm.eye_opening(mesh(animator.neutral()))
+        lid = mm.eye_opening(mesh(animator.render(shut, anchors, 0.0)))
+        animator._cover = None
+        squeezed = mm.eye_opening(mesh(animator.render(shut, anchors, 0.0)))
+    print(f"{name}: shut eyes read {lid / open_:.2f} of open, {squeezed / open_:.2f} squeezed")
+    assert squeezed > 0.55 * open_ and lid < 0.5 * open_
+    animator.close()
+
+
 def test_a_yawn_does_not_push_the_chin_of_a_close_up_out_of_the_picture():
     """Where the picture ends just under the chin, the chin keeps less of its length rather
     than leave the picture (the face mesh then saw no mouth on a close-up cut at the chin)."""

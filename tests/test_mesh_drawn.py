@@ -196,11 +196,11 @@ def _drawn_eyes(landmarks):
 def test_a_drawn_eye_is_covered_below_the_mesh_lid_as_it_shuts(landmarks):
     """What a drawn eye shows below the face mesh's lower lid is found, left as it is while
     the eye is open, and covered in the skin's colour once it is shut."""
-    from live_avatar.animators.mesh.eyes import DrawnEyeCover, EyeTransfer
+    from live_avatar.animators.mesh.eyes import EyeTransfer, drawn_eye_cover
 
     points = landmarks[0]
     image = _drawn_eyes(landmarks)
-    cover = DrawnEyeCover(image, points)
+    cover = drawn_eye_cover(image, points)
     assert cover.found and all(patch is not None for patch in cover.patches)
     assert cover.covered(image, points) is image  # open: nothing to cover
     transfer = EyeTransfer(points)

@@ -15,12 +15,13 @@ from live_avatar.animators.mesh.drawn import drawn_gain, fit_drawn_mouth, mispla
 from live_avatar.animators.mesh.eyes import (
     CARVED_CLOSE_AT,
     CLOSE_AT,
-    DrawnEyeCover,
     EyeTransfer,
     GazeSlide,
     LashLines,
     carved_eyes,
+    drawn_eye_cover,
     flatten_eye_depth,
+    lid_cover,
     refit_lids,
 )
 from live_avatar.animators.mesh.geometry import MotionTransfer
@@ -207,7 +208,12 @@ class MeshAnimator(Animator):
         # stone eyes have no lashes: shut, a carved eye is the line its lower lid already is
         self._lashes = None if carved else LashLines(image, self._points)
         self._gaze = None if carved else GazeSlide(self._points)
-        cover = DrawnEyeCover(image, self._points) if drawn else None
+        # a shut eye shows its lid (a drawn one: skin over what shows below the mesh's lid)
+        cover = None
+        if drawn:
+            cover = drawn_eye_cover(image, self._points)
+        elif not carved:
+            cover = lid_cover(image, self._points)
         self._cover = cover if cover is not None and cover.found else None
         self._eyes = EyeTransfer(self._points, CARVED_CLOSE_AT if carved else CLOSE_AT)
 

@@ -77,6 +77,17 @@ COVER_GROW = 0.14
 COVER_SOFT = 0.03
 COVER_FROM = 0.25
 COVER_BESIDE = 0.25
+# Any other (not carved) eye shut by the warp is its whole inside squeezed into a band, dark
+# lashes and lid margin stretched over it: a smudge, which the face mesh read 0.57-0.67 as open
+# as the open eye on 8 painted and photographed faces (a driver's shut eye reads about 0.15).
+# A shut eye shows its lid: at load each eye, grown by LID_GROW eye widths, is filled in from
+# the skin around it (OpenCV's inpainting), and as the eye shuts past LID_FROM that fill covers
+# it in step, feathered by LID_SOFT eye widths (read back shut: 0.30-0.63 of open, mean 0.46).
+# Carved eyes keep theirs: their mesh lids are refitted, and a fill of the mesh's eye smeared
+# the carving (statue eyes r 0.652 -> 0.548 on lp_d0).
+LID_GROW = 0.12
+LID_FROM = 0.5
+LID_SOFT = 0.04
 
 
 def _opening(xy: np.ndarray, eye: Eye) -> float:
@@ -153,15 +164,17 @@ def flatten_eye_depth(points: np.ndarray) -> np.ndarray:
     return flat
 
 
-class DrawnEyeCover:
-    """Covers what a drawn eye shows below the face mesh's lower lid as the eye shuts (see
-    COVER_BOX); for drawn faces."""
+class EyeCover:
+    """Covers what each eye shows, in the warp's source, as the eye shuts: a patch per eye
+    (its top-left (x0, y0), its opacity (h, w, 1) float32, what covers it: a colour (3,) or a
+    picture (h, w, 3)), blended in from `start` shut up to fully shut."""
 
-    def __init__(self, avatar_image: np.ndarray, avatar: np.ndarray):
-        """avatar_image: HxWx3 uint8 RGB; avatar: (478, 3) its rest landmarks, pixels."""
+    def __init__(self, avatar: np.ndarray, patches: list, start: float):
+        """avatar: (478, 3) rest landmarks, pixels; patches: one per eye of EYES, or None."""
         rest = avatar[:, :2].astype(np.float64)
         self.rest_gaps = [max(_gap_across(rest, eye), 1e-6) for eye in EYES]
-        self.patches = [_below_lower_lid(avatar_image, rest, eye) for eye in EYES]
+        self.patches = patches
+        self.start = start
 
     @property
     def found(self) -> bool:
@@ -169,21 +182,57 @@ class DrawnEyeCover:
 
     def covered(self, image: np.ndarray, points: np.ndarray) -> np.ndarray:
         """`image` (the avatar at rest) with the patch of each eye of `points` ((478, 2+)
-        pixels) that is narrower than at rest covered; a copy, or `image` itself where no eye
-        is shutting."""
+        pixels) that is shut past `start` covered; a copy, or `image` itself where no eye
+        is shutting that far."""
         xy = points[:, :2].astype(np.float64)
         out = None
         for eye, rest_gap, patch in zip(EYES, self.rest_gaps, self.patches, strict=True):
             shut = 1.0 - _gap_across(xy, eye) / rest_gap
-            cover = float(np.clip((shut - COVER_FROM) / (1.0 - COVER_FROM), 0.0, 1.0))
+            cover = float(np.clip((shut - self.start) / (1.0 - self.start), 0.0, 1.0))
             if patch is None or cover <= 0.0:
                 continue
             out = image.copy() if out is None else out
-            (x0, y0), alpha, skin = patch
+            (x0, y0), alpha, fill = patch
             alpha = alpha * cover
             region = out[y0 : y0 + alpha.shape[0], x0 : x0 + alpha.shape[1]]
-            region[:] = (region * (1.0 - alpha) + skin * alpha + 0.5).astype(np.uint8)
+            region[:] = (region * (1.0 - alpha) + fill * alpha + 0.5).astype(np.uint8)
         return image if out is None else out
+
+
+def drawn_eye_cover(avatar_image: np.ndarray, avatar: np.ndarray) -> EyeCover:
+    """What a drawn eye shows below the face mesh's lower lid, covered in the skin's colour
+    as the eye shuts (see COVER_BOX). avatar_image: HxWx3 uint8 RGB; avatar: (478, 3) its rest
+    landmarks, pixels."""
+    rest = avatar[:, :2].astype(np.float64)
+    return EyeCover(avatar, [_below_lower_lid(avatar_image, rest, eye) for eye in EYES], COVER_FROM)
+
+
+def lid_cover(avatar_image: np.ndarray, avatar: np.ndarray) -> EyeCover:
+    """Each eye covered by its lid, filled in from the skin around it, as it shuts (see
+    LID_GROW). avatar_image: HxWx3 uint8 RGB; avatar: (478, 3) its rest landmarks, pixels."""
+    rest = avatar[:, :2].astype(np.float64)
+    return EyeCover(avatar, [_lid_fill(avatar_image, rest, eye) for eye in EYES], LID_FROM)
+
+
+def _lid_fill(image: np.ndarray, xy: np.ndarray, eye: Eye):
+    """The eye filled in from the skin around it: ((x0, y0), opacity (h, w, 1) float32, the
+    fill (h, w, 3) float32) over a box around the eye, or None for an eye too small."""
+    width = float(np.linalg.norm(xy[eye.inner] - xy[eye.outer]))
+    if width < 2.0:
+        return None
+    ring = xy[list(eye.ring)]
+    box = padded_box(ring, image.shape, int(0.6 * width) + 4)  # room for the fill to draw on
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    crop = image[y0:y1, x0:x1]
+    inside = np.zeros(crop.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [np.round((ring - (x0, y0)) * 16).astype(np.int32)], 255, cv2.LINE_8, 4)
+    grow = 2 * max(1, round(LID_GROW * width / 2)) + 1
+    inside = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    fill = cv2.inpaint(crop, inside, max(3, round(0.15 * width)), cv2.INPAINT_TELEA)
+    alpha = cv2.GaussianBlur((inside > 0).astype(np.float32), (0, 0), max(0.5, LID_SOFT * width))
+    return (x0, y0), alpha[..., None], fill.astype(np.float32)
 
 
 def _below_lower_lid(image: np.ndarray, xy: np.ndarray, eye: Eye):
