@@ -80,12 +80,13 @@ COVER_BESIDE = 0.25
 # Any other (not carved) eye shut by the warp is its whole inside squeezed into a band, dark
 # lashes and lid margin stretched over it: a smudge, which the face mesh read 0.57-0.67 as open
 # as the open eye on 8 painted and photographed faces (a driver's shut eye reads about 0.15).
-# A shut eye shows its lid: at load each eye, grown by LID_GROW eye widths, is filled in from
-# the skin around it (OpenCV's inpainting), and as the eye shuts past LID_FROM that fill covers
-# it in step, feathered by LID_SOFT eye widths (read back shut: 0.30-0.63 of open, mean 0.46).
-# Carved eyes keep theirs: their mesh lids are refitted, and a fill of the mesh's eye smeared
-# the carving (statue eyes r 0.652 -> 0.548 on lp_d0).
-LID_GROW = 0.12
+# A shut eye shows its lid: at load each eye, grown by LID_GROW eye widths (its lashes and lid
+# margin: grown by half that, a band of them was left), is filled in from the skin around it
+# (OpenCV's inpainting), and as the eye shuts past LID_FROM that fill covers it in step,
+# feathered by LID_SOFT eye widths. Read back shut: 0.22-0.59 of open, mean 0.37. Carved eyes
+# keep theirs: their mesh lids are refitted, and a fill of the mesh's eye smeared the carving
+# (statue eyes r 0.652 -> 0.548 on lp_d0).
+LID_GROW = 0.25
 LID_FROM = 0.5
 LID_SOFT = 0.04
 
