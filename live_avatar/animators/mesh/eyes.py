@@ -80,10 +80,10 @@ COVER_BESIDE = 0.25
 # Any other (not carved) eye shut by the warp is its whole inside squeezed into a band, dark
 # lashes and lid margin stretched over it: a smudge, which the face mesh read 0.57-0.67 as open
 # as the open eye on 8 painted and photographed faces (a driver's shut eye reads about 0.15).
-# A shut eye shows its lid: at load each eye, grown by LID_GROW eye widths (its lashes and lid
-# margin: grown by half that, a band of them was left), is filled in from the skin around it
-# (OpenCV's inpainting), and as the eye shuts past LID_FROM that fill covers it in step,
-# feathered by LID_SOFT eye widths. Read back shut: 0.22-0.59 of open, mean 0.37. Carved eyes
+# A shut eye shows its lid: at load each eye's outline, widened by LID_GROW of the eye's width
+# (half on each side, for its lashes and lid margin; widened by half that, a band of them was
+# left), is filled in from the skin around it (OpenCV's inpainting), and as the eye shuts past
+# LID_FROM that fill covers it in step, feathered by LID_SOFT eye widths. Read back shut: 0.22-0.59 of open, mean 0.37. Carved eyes
 # keep theirs: their mesh lids are refitted, and a fill of the mesh's eye smeared the carving
 # (statue eyes r 0.652 -> 0.548 on lp_d0).
 LID_GROW = 0.25
@@ -231,6 +231,7 @@ def _lid_fill(image: np.ndarray, xy: np.ndarray, eye: Eye):
     cv2.fillPoly(inside, [np.round((ring - (x0, y0)) * 16).astype(np.int32)], 255, cv2.LINE_8, 4)
     grow = 2 * max(1, round(LID_GROW * width / 2)) + 1
     inside = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    # each filled pixel draws on the skin within about a seventh of the eye's width
     fill = cv2.inpaint(crop, inside, max(3, round(0.15 * width)), cv2.INPAINT_TELEA)
     alpha = cv2.GaussianBlur((inside > 0).astype(np.float32), (0, 0), max(0.5, LID_SOFT * width))
     return (x0, y0), alpha[..., None], fill.astype(np.float32)
