@@ -85,7 +85,7 @@ def evaluate(
     from live_avatar.animators import create_animator
     from live_avatar.console import about
     from live_avatar.errors import NoFaceError
-    from live_avatar.face.crop import face_box_from_landmarks
+    from live_avatar.face.crop import face_box_from_landmarks, upright_turns
     from live_avatar.face.landmarks import FaceLandmarker, find_portrait_landmarks
     from live_avatar.media import probe_video, read_frames
 
@@ -99,10 +99,11 @@ def evaluate(
             raise NoFaceError(
                 f"{avatar_path}: the face mesh finds no face in the animator's avatar"
             )
-        generated_box = face_box_from_landmarks(rest, scale=1.8)
+        # a face on its side is measured turned upright, where the face mesh reads it
+        generated_view = (face_box_from_landmarks(rest, scale=1.8), upright_turns(rest))
         with FaceLandmarker() as driver_mesh, FaceLandmarker() as generated_mesh:
             period = 1.0 / probe_video(driving_path).fps
-            run_ = _ClipRun(animator, neutral, generated_box, driver_mesh, generated_mesh, period)
+            run_ = _ClipRun(animator, neutral, generated_view, driver_mesh, generated_mesh, period)
             frames = read_frames(driving_path)
             for index, frame in enumerate(frames):
                 if max_frames and index >= max_frames:
@@ -121,8 +122,8 @@ def evaluate(
 class _ClipRun:
     """Per-frame state of one evaluation: crop, animate, measure both faces."""
 
-    def __init__(self, animator, neutral, generated_box, driver_mesh, generated_mesh, period):
-        self.animator, self.neutral, self.generated_box = animator, neutral, generated_box
+    def __init__(self, animator, neutral, generated_view, driver_mesh, generated_mesh, period):
+        self.animator, self.neutral, self.generated_view = animator, neutral, generated_view
         self.driver_mesh, self.generated_mesh = driver_mesh, generated_mesh
         self.box = None
         self.calibration = None  # (crop, landmarks) of the neutral pose
@@ -154,7 +155,8 @@ class _ClipRun:
         self.times.append(time.perf_counter() - start)
         if len(self.times) == 1:
             self.identity_psnr = mm.psnr(out, self.neutral)
-        face = crop_square(out, self.generated_box, MEASURE_SIZE)
+        box, turns = self.generated_view
+        face = np.ascontiguousarray(np.rot90(crop_square(out, box, MEASURE_SIZE), turns))
         generated = self.generated_mesh(face)
         if self.references is None and generated is not None:
             self.references = (points, generated)  # the yaw is measured against these

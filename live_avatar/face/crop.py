@@ -52,6 +52,18 @@ def face_box_from_landmarks(landmarks: np.ndarray, scale: float = 1.8) -> Box:
     return Box(cx - side / 2, cy - side / 2, side, side)
 
 
+def upright_turns(landmarks: np.ndarray) -> int:
+    """Counter-clockwise quarter turns (np.rot90's k, 0-3) that bring the face of face-mesh
+    landmarks ((478, 2+) pixels) within 45 degrees of upright: the eye line from the
+    subject's right eye (point 33) to the left (263) pointing right."""
+    eyes = np.asarray(landmarks[263, :2], np.float64) - landmarks[33, :2]
+    for turns in range(4):
+        if eyes[0] > abs(eyes[1]):
+            return turns
+        eyes = np.array([eyes[1], -eyes[0]])  # a quarter turn: (x, y) -> (y, W - x)
+    return 0  # the eyes on one point: no direction to go by
+
+
 def crop_square(image: np.ndarray, box: Box, size: int) -> np.ndarray:
     """Crop `box` out of `image` (HxWxC) and resize it to size x size.
 

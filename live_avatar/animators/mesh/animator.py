@@ -221,19 +221,20 @@ class MeshAnimator(Animator):
         """How the face mesh reads this avatar's mouth: (whether it sees it open at all, the
         opening from which it reads at least half of it, face heights). The avatar is rendered
         opening step by step and read as a video, as a viewer of the output would."""
-        from live_avatar.face.crop import crop_square, face_box_from_landmarks
+        from live_avatar.face.crop import crop_square, face_box_from_landmarks, upright_turns
         from live_avatar.face.landmarks import FaceLandmarker
 
         if self._mouth.rest >= OPEN_AT_REST:
             return True, USUAL_SMALLEST
         box = face_box_from_landmarks(self._points, scale=1.8)
+        turns = upright_turns(self._points)  # the mesh reads a face on its side poorly
         readings = []
         with FaceLandmarker(static_image=False, min_detection_confidence=0.3) as landmarker:
             for opening in (0.0, *PROBE_OPENINGS):
                 points = self._points.copy()
                 self._mouth.open_to(points, opening)
                 image = self.render(points, self._anchors[:, :2], opening)
-                found = landmarker(crop_square(image, box, 384))
+                found = landmarker(np.ascontiguousarray(np.rot90(crop_square(image, box, 384), turns)))
                 readings.append(np.nan if found is None else self._mouth.driver_opening(found))
         seen = np.array(readings[1:]) - readings[0]
         log.debug("mouth openings %s read as %s", PROBE_OPENINGS, np.round(seen, 3))
