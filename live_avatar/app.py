@@ -23,7 +23,7 @@ from live_avatar.compose import Compositor
 from live_avatar.config import LiveSettings
 from live_avatar.console import about, say
 from live_avatar.errors import NoFaceError, UserError
-from live_avatar.face.crop import crop_square, face_box_from_landmarks, landmarks_in_crop
+from live_avatar.face.crop import crop_square, landmarks_in_crop, upright_face_crop
 from live_avatar.hud import HudState, camera_panel, preview_image
 from live_avatar.sinks import Sink, open_sink, sink_kind
 from live_avatar.timing import summarize
@@ -57,7 +57,7 @@ def load_avatar_with_face(path: Path) -> Avatar:
             f"no face found in avatar {path}: use a portrait with a visible face, or crop the "
             "picture tighter around the face"
         )
-    face = crop_square(image, face_box_from_landmarks(landmarks), AVATAR_FACE_SIZE)
+    face = upright_face_crop(image, landmarks, AVATAR_FACE_SIZE)
     return Avatar(Path(path), image, landmarks, face)
 
 
@@ -68,7 +68,7 @@ def avatar_for_animator(animator, avatar: Avatar) -> tuple[np.ndarray, np.ndarra
     if not animator.crops_avatar:
         return avatar.image, avatar.landmarks
     side = animator.driving_size or AVATAR_FACE_SIZE
-    return crop_square(avatar.image, face_box_from_landmarks(avatar.landmarks), side), None
+    return upright_face_crop(avatar.image, avatar.landmarks, side), None
 
 
 class AvatarList:

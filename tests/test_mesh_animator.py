@@ -282,6 +282,20 @@ def test_a_face_turned_past_a_quarter_is_fitted_where_it_is(degrees):
     assert np.median(np.linalg.norm(found - expected, axis=1)) < 0.03 * face_height
 
 
+def test_a_face_crop_model_is_given_the_face_of_a_turned_portrait_upright(tmp_path):
+    """FOMM moves the face in its crop as the driver's: a crop of a face on its side would
+    open its mouth sideways."""
+    from live_avatar.app import load_avatar_with_face
+
+    upright = load_avatar(AVATARS / "mona_lisa.jpg")
+    turned = tmp_path / "turned.png"
+    cv2.imwrite(str(turned), cv2.cvtColor(np.rot90(upright), cv2.COLOR_RGB2BGR))
+    expected = load_avatar_with_face(AVATARS / "mona_lisa.jpg").face
+    face = load_avatar_with_face(turned).face
+    assert face.shape == expected.shape
+    assert mm.psnr(face, expected) >= 30  # cut as it lay: 13 dB
+
+
 def test_absolute_motion_is_said_to_be_fomm_only(caplog):
     from live_avatar.animators import MotionOptions
 

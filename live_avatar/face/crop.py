@@ -79,6 +79,27 @@ def crop_square(image: np.ndarray, box: Box, size: int) -> np.ndarray:
     )
 
 
+def upright_face_crop(image: np.ndarray, landmarks: np.ndarray, size: int) -> np.ndarray:
+    """The size x size square crop around the face of `landmarks` (see
+    face_box_from_landmarks), of the picture turned by quarter turns so that the face is
+    upright (a face-crop model such as FOMM moves an upright face as the driver's)."""
+    turns = upright_turns(landmarks)
+    turned = turn_points(np.asarray(landmarks, np.float64), turns, image.shape[:2])
+    return crop_square(np.rot90(image, turns), face_box_from_landmarks(turned), size)
+
+
+def turn_points(points: np.ndarray, turns: int, shape: tuple[int, int]) -> np.ndarray:
+    """Points ((N, 2+) pixels) of an image of `shape` (H, W) as points of
+    np.rot90(image, turns); further coordinates (z) are kept."""
+    points = np.array(points, dtype=np.float64)
+    height, width = shape
+    for _ in range(turns % 4):
+        # a counter-clockwise quarter turn: (x, y) -> (y, W - x), and the width becomes H
+        points[:, 0], points[:, 1] = points[:, 1].copy(), width - points[:, 0]
+        height, width = width, height
+    return points
+
+
 def landmarks_in_crop(landmarks: np.ndarray, box: Box, size: int) -> np.ndarray:
     """Image-pixel points (N, 2 or 3) -> pixels of the size x size crop of `box` (float32).
 

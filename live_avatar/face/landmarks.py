@@ -8,7 +8,13 @@ import sys
 
 import numpy as np
 
-from live_avatar.face.crop import Box, crop_square, landmarks_from_crop, upright_turns
+from live_avatar.face.crop import (
+    Box,
+    crop_square,
+    landmarks_from_crop,
+    turn_points,
+    upright_turns,
+)
 from live_avatar.frames import check_rgb
 
 NUM_LANDMARKS = 478
@@ -255,11 +261,5 @@ def fit_score(image: np.ndarray, points: np.ndarray) -> float:
 
 def _unturned(points: np.ndarray, turns: int, shape: tuple[int, int]) -> np.ndarray:
     """Points found in np.rot90(image, turns) as points of `image` (of `shape` (H, W))."""
-    points = points.copy()
-    height, width = shape
-    for level in range(turns - 1, -1, -1):
-        # one counter-clockwise quarter turn maps (x, y) to (y, W - x), W: the width before it
-        before_width = width if level % 2 == 0 else height
-        x, y = points[:, 0].copy(), points[:, 1].copy()
-        points[:, 0], points[:, 1] = before_width - y, x
-    return points
+    turned_shape = shape if turns % 2 == 0 else shape[::-1]
+    return turn_points(points, 4 - turns, turned_shape).astype(points.dtype)

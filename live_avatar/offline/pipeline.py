@@ -17,7 +17,7 @@ import numpy as np
 from live_avatar.animators import Animator, MotionOptions, create_animator
 from live_avatar.compose import compose_layout, fit_into, grid
 from live_avatar.errors import CheckpointError, NoFaceError, UserError
-from live_avatar.face.crop import crop_square, face_box_from_landmarks
+from live_avatar.face.crop import upright_face_crop
 from live_avatar.offline.driving import DrivingClip, prepare_driving, spool_frames
 from live_avatar.offline.options import AnimateOptions, Summary, progress_bar, to_rgb_uint8
 
@@ -108,7 +108,8 @@ class OfflinePipeline:
         """A path or an array (HxWx3 uint8 RGB or float in [0, 1]) -> PreparedAvatar.
 
         With cropping on and an animator that wants a face crop (FOMM), the portrait is cut
-        square around its face and resized to the model size. NoFaceError when no face is
+        square around its face, turned upright if the face lies on its side or upside down,
+        and resized to the model size. NoFaceError when no face is
         found where one is needed."""
         from live_avatar.avatars import load_avatar
         from live_avatar.face.landmarks import find_portrait_landmarks
@@ -132,7 +133,7 @@ class OfflinePipeline:
                     f"face, {hint}"
                 )
         if cropping:
-            image = crop_square(image, face_box_from_landmarks(landmarks), self.size)
+            image = upright_face_crop(image, landmarks, self.size)
         elif self.animator.crops_avatar:
             image = fit_into(image, self.size, self.size)
         return PreparedAvatar(name, image, image, landmarks)
