@@ -109,8 +109,8 @@ class OfflinePipeline:
 
         With cropping on and an animator that wants a face crop (FOMM), the portrait is cut
         square around its face, turned upright if the face lies on its side or upside down,
-        and resized to the model size. NoFaceError when no face is
-        found where one is needed."""
+        and resized to the model size. NoFaceError when no face is found where one is
+        needed."""
         from live_avatar.avatars import load_avatar
         from live_avatar.face.landmarks import find_portrait_landmarks
 
