@@ -60,7 +60,7 @@ def upright_turns(landmarks: np.ndarray) -> int:
     for turns in range(4):
         if eyes[0] > abs(eyes[1]):
             return turns
-        eyes = np.array([eyes[1], -eyes[0]])  # a quarter turn: (x, y) -> (y, W - x)
+        eyes = np.array([eyes[1], -eyes[0]])  # a quarter turn maps a direction (dx, dy) to (dy, -dx)
     return 0  # the eyes on one point: no direction to go by
 
 
